@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make demo` and `make test`. Every target sets up what it needs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+# The stamp names a hash of the dependency lists, so editing them reinstalls and nothing else does.
+DEPS_HASH := $(shell cat pyproject.toml requirements-tools.txt 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
+TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands
+
+.PHONY: venv tools test test-fast lint format demo clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch is pinned to the CPU wheel on this disk; an open range would fetch a CUDA build.
+	$(BIN)/python -m pip install -q -e '.[train,aws,local,dev]'
+	# trackeval's declared dependencies pull GUI OpenCV over the headless one; it needs none of them.
+	$(BIN)/python -m pip install -q --no-deps trackeval==1.3.0
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# aws-sam-cli and checkov pin boto3 and friends differently: they live in their own venv.
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS) || python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --upgrade pip
+	$(TOOLS)/bin/python -m pip install -q -r requirements-tools.txt
+	rm -f $(TOOLS)/.installed-*
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(TYPED)
+	cd functions && ../$(BIN)/mypy .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: venv tools lint
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow" -q
+
+demo: venv
+	$(BIN)/fairmot local demo --out demo-output
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local

@@ -1,0 +1,1 @@
+"""FairMOT multi-object tracking."""
