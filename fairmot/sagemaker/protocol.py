@@ -1,0 +1,205 @@
+"""The `/invocations` wire protocol: parse a request once, at the edge, into a typed value.
+
+The JSON body is the original SageMaker FairMOT notebook's
+`{"frame_id": 0, "frame_data": "<base64 jpg/png>", "frame_w": W, "frame_h": H, "batch_size": 1}`
+plus an optional `"stream_id"`, `"frame_rate"` (frame 0) and `"close": true`. A list in
+`frame_data` carries consecutive frames. A raw `image/jpeg` or `image/png` body carries one frame,
+its stream and frame number in `X-Amzn-SageMaker-Custom-Attributes` (`stream_id=abc,frame_id=3`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+# SageMaker real-time endpoints reject payloads over 6 MB, so a larger body is a client error.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+JSON_TYPES = frozenset({"application/json"})
+IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "application/x-image"})
+DEFAULT_STREAM = "default"  # what the notebook client (which sends no stream id) streams to
+DEFAULT_FRAME_RATE = 30
+MAX_STREAM_ID_CHARS = 256  # SageMaker session ids are at most 256 characters
+
+SESSION_HEADER = "X-Amzn-SageMaker-Session-Id"
+NEW_SESSION_HEADER = "X-Amzn-SageMaker-New-Session-Id"
+CLOSED_SESSION_HEADER = "X-Amzn-SageMaker-Closed-Session-Id"
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
+NEW_SESSION = "NEW_SESSION"
+
+
+class Headers(Protocol):
+    """Case-insensitive header lookup (http.server's message object, or a dict in tests)."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
+
+
+class RequestError(Exception):
+    """A client error: `status` is the HTTP code, the message says what to fix."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """One validated `/invocations` call."""
+
+    stream_id: str | None  # None: the server picks (new session) or uses the default stream
+    new_session: bool
+    frame_id: int
+    frames: tuple[np.ndarray, ...]  # BGR uint8, all the same size
+    frame_w: int | None
+    frame_h: int | None
+    frame_rate: int
+    close: bool
+
+
+def media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` -> `application/json`."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def parse_custom_attributes(value: str | None) -> dict[str, str]:
+    """`stream_id=abc,frame_id=3` -> {"stream_id": "abc", "frame_id": "3"}."""
+    attributes: dict[str, str] = {}
+    for part in (value or "").replace(";", ",").split(","):
+        key, sep, val = part.partition("=")
+        if sep and key.strip():
+            attributes[key.strip()] = val.strip()
+    return attributes
+
+
+def decode_image(data: bytes, where: str) -> np.ndarray:
+    """Decode JPEG/PNG bytes to BGR, or raise a 400 that names the frame."""
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise RequestError(400, f"{where}: not a decodable JPEG or PNG image")
+    return image
+
+
+def _int_field(body: Mapping[str, Any], name: str, *, minimum: int) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RequestError(400, f"'{name}' must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _stream_id(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_STREAM_ID_CHARS:
+        raise RequestError(400, f"{where} must be a non-empty string of at most 256 characters")
+    return value
+
+
+def _session(headers: Headers) -> tuple[str | None, bool]:
+    session = headers.get(SESSION_HEADER)
+    if session is None:
+        return None, False
+    if session == NEW_SESSION:
+        return None, True
+    return _stream_id(session, SESSION_HEADER), False
+
+
+def _merge_stream(session_id: str | None, given: str | None) -> str | None:
+    if session_id is not None and given is not None and given != session_id:
+        raise RequestError(400, f"stream_id {given!r} differs from the session id {session_id!r}")
+    return session_id or given
+
+
+def _check_sizes(frames: Sequence[np.ndarray], frame_w: int | None, frame_h: int | None) -> None:
+    h, w = frames[0].shape[:2]
+    for index, frame in enumerate(frames):
+        if frame.shape[:2] != (h, w):
+            raise RequestError(
+                400,
+                f"frame {index} is {frame.shape[1]}x{frame.shape[0]}, "
+                f"frame 0 of the request is {w}x{h}",
+            )
+    if (frame_w is not None and frame_w != w) or (frame_h is not None and frame_h != h):
+        raise RequestError(400, f"frame_w/frame_h say {frame_w}x{frame_h} but the image is {w}x{h}")
+
+
+def parse_json_request(body: bytes, headers: Headers) -> FrameRequest:
+    """Validate a notebook-protocol JSON body."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RequestError(400, f"body is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise RequestError(400, "body must be a JSON object")
+    session_id, new_session = _session(headers)
+    stream_id = _merge_stream(session_id, _stream_id(document.get("stream_id"), "'stream_id'"))
+    close = document.get("close", False) is True
+    if close:
+        return FrameRequest(stream_id, new_session, 0, (), None, None, DEFAULT_FRAME_RATE, True)
+    frame_id = _int_field(document, "frame_id", minimum=0)
+    if frame_id is None:
+        raise RequestError(400, "missing field 'frame_id' (0 starts a stream)")
+    data = document.get("frame_data")
+    if isinstance(data, str):
+        encoded = [data]
+    elif isinstance(data, list) and data and all(isinstance(item, str) for item in data):
+        encoded = list(data)
+    else:
+        raise RequestError(400, "'frame_data' must be a base64 string or a non-empty list of them")
+    batch_size = _int_field(document, "batch_size", minimum=1)
+    if batch_size is not None and batch_size != len(encoded):
+        raise RequestError(
+            400, f"batch_size is {batch_size} but frame_data has {len(encoded)} frames"
+        )
+    frames = []
+    for index, item in enumerate(encoded):
+        try:
+            raw = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(400, f"frame_data[{index}] is not valid base64") from None
+        frames.append(decode_image(raw, f"frame_data[{index}]"))
+    frame_w = _int_field(document, "frame_w", minimum=1)
+    frame_h = _int_field(document, "frame_h", minimum=1)
+    _check_sizes(frames, frame_w, frame_h)
+    frame_rate = _int_field(document, "frame_rate", minimum=1) or DEFAULT_FRAME_RATE
+    return FrameRequest(
+        stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False
+    )
+
+
+def parse_image_request(body: bytes, headers: Headers) -> FrameRequest:
+    """Validate a raw image body; stream and frame number come from the custom attributes."""
+    attributes = parse_custom_attributes(headers.get(CUSTOM_ATTRIBUTES_HEADER))
+    session_id, new_session = _session(headers)
+    stream_id = _merge_stream(session_id, _stream_id(attributes.get("stream_id"), "stream_id"))
+    try:
+        frame_id = int(attributes.get("frame_id", "0"))
+        frame_rate = int(attributes.get("frame_rate", str(DEFAULT_FRAME_RATE)))
+    except ValueError:
+        raise RequestError(400, "frame_id and frame_rate attributes must be integers") from None
+    if frame_id < 0 or frame_rate < 1:
+        raise RequestError(400, "frame_id must be >= 0 and frame_rate >= 1")
+    frame = decode_image(body, "body")
+    return FrameRequest(stream_id, new_session, frame_id, (frame,), None, None, frame_rate, False)
+
+
+def parse_request(content_type: str | None, body: bytes, headers: Headers) -> FrameRequest:
+    """Dispatch on the content type: JSON or a raw image; anything else is a 415."""
+    kind = media_type(content_type)
+    if kind in JSON_TYPES:
+        return parse_json_request(body, headers)
+    if kind in IMAGE_TYPES:
+        return parse_image_request(body, headers)
+    raise RequestError(
+        415,
+        f"content type {content_type!r} is not supported: send application/json "
+        "(the notebook protocol) or image/jpeg / image/png",
+    )
