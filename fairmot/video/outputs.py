@@ -1,0 +1,123 @@
+"""The per-video result files, written so that a half-done run never looks complete.
+
+Everything goes to a hidden staging folder inside the output folder and is renamed into place
+at the end (a rename within one file system is atomic), `summary.json` last: its presence means
+the run finished. On failure the staging folder is removed and no final name exists.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+ANNOTATED_VIDEO = "annotated.mp4"
+TRACKS_MOT = "tracks.txt"
+TRACKS_JSON = "tracks.json"
+SUMMARY_JSON = "summary.json"
+# summary.json last: it is the marker that the others are complete.
+OUTPUT_NAMES = (ANNOTATED_VIDEO, TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON)
+
+
+@dataclass
+class StageTimings:
+    """Seconds each stage spent working (stages overlap, so they can add up to more than wall)."""
+
+    decode: float = 0.0  # reading, decoding and letterboxing frames
+    infer: float = 0.0  # forward pass and decoding detections
+    track: float = 0.0  # association
+    encode: float = 0.0  # drawing and encoding the annotated video
+
+
+@dataclass
+class VideoSummary:
+    """What `summary.json` says about one tracked video."""
+
+    video: str
+    frames: int
+    width: int
+    height: int
+    source_fps: float
+    fps: float  # frames per second achieved by the whole pipeline
+    seconds: float
+    tracks: int  # distinct track ids written
+    timings: StageTimings = field(default_factory=StageTimings)
+    codec: str | None = None  # of annotated.mp4, None with --no-video
+    model: dict[str, Any] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        frames = max(self.frames, 1)
+        data["timings_ms_per_frame"] = {
+            stage: round(1000 * seconds / frames, 3) for stage, seconds in data["timings"].items()
+        }
+        return data
+
+
+class AtomicOutputs:
+    """Stage result files and move them into `out_dir` together on `commit()`.
+
+    Use as a context manager: leaving it without commit (an exception) removes every staged
+    file. Entering removes result files of an earlier run, so a failed re-run cannot leave old
+    results looking like new ones.
+    """
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.staging: Path | None = None
+
+    def __enter__(self) -> AtomicOutputs:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_NAMES:
+            (self.out_dir / name).unlink(missing_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.out_dir))
+        return self
+
+    def path(self, name: str) -> Path:
+        """Where to write result `name` for now."""
+        if self.staging is None:
+            raise RuntimeError("AtomicOutputs used outside its `with` block")
+        return self.staging / name
+
+    def commit(self) -> list[Path]:
+        """Move every staged file to its final name, summary.json last; return the final paths."""
+        if self.staging is None:
+            raise RuntimeError("AtomicOutputs used outside its `with` block")
+        staged = sorted(
+            self.staging.iterdir(),
+            key=lambda p: OUTPUT_NAMES.index(p.name) if p.name in OUTPUT_NAMES else -1,
+        )
+        moved: list[Path] = []
+        try:
+            for path in staged:
+                final = self.out_dir / path.name
+                path.replace(final)
+                moved.append(final)
+        except OSError:
+            for final in moved:
+                final.unlink(missing_ok=True)
+            raise
+        self.staging.rmdir()
+        self.staging = None
+        return moved
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """JSON with a trailing newline; compact unless `indent` (for files people read)."""
+    separators = None if indent else (",", ":")
+    path.write_text(json.dumps(data, indent=indent, separators=separators) + "\n")
