@@ -1,0 +1,379 @@
+"""The training loop shared by `fairmot train` and the SageMaker `train` entry point.
+
+One call, `train(config, dataset_dir, model_dir, checkpoint_dir)`: build the training set and
+the network from the hyperparameters, optimise the FairMOT loss with Adam and a step schedule,
+print `name=value` metric lines, checkpoint every epoch (and when stopped), resume from the
+newest checkpoint, and finally write the model artifact (model.pt + model.json) and a loss curve.
+With half_val=1 the job ends by tracking the validation halves and reports val_mota / val_idf1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import BatchSampler, DataLoader
+
+from fairmot.losses import FairMOTLoss
+from fairmot.train.checkpoints import (
+    TrainingState,
+    load_checkpoint,
+    newest_checkpoint,
+    save_checkpoint,
+)
+from fairmot.train.distributed import DistributedContext, ResumableShardSampler, shard_length
+from fairmot.train.hparams import TrainConfig
+from fairmot.train.metrics import format_metrics
+
+# Learning-rate drop at each lr_step epoch, the reference's (x0.1).
+LR_DROP = 0.1
+LOSS_NAMES = ("loss", "hm_loss", "wh_loss", "off_loss", "id_loss")
+
+Log = Callable[[str], Any]
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or go on; the message is one line for the user or failure file."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """A stop was requested mid-training; a checkpoint was written first (its path in .checkpoint)."""
+
+    def __init__(self, checkpoint: Path | None, epoch: int, step: int) -> None:
+        where = f" at {checkpoint}" if checkpoint else " (no checkpoint dir given)"
+        super().__init__(f"training stopped in epoch {epoch} after step {step}; checkpoint{where}")
+        self.checkpoint = checkpoint
+        self.epoch = epoch
+        self.step = step
+
+
+@dataclass
+class TrainResult:
+    """What a finished job produced: the artifact directory, its card and the final metrics."""
+
+    model_dir: Path
+    card: Any  # fairmot.model.ModelCard
+    metrics: dict[str, float]
+    epochs_done: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+class ModelWithLoss(nn.Module):
+    """Network + loss as one module, so DDP synchronises the ID classifier and s_det/s_id too."""
+
+    def __init__(self, model: nn.Module, criterion: FairMOTLoss) -> None:
+        super().__init__()
+        self.model = model
+        self.criterion = criterion
+
+    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
+        outputs = self.model(batch["input"])
+        return self.criterion(outputs, batch)
+
+
+def choose_device(config: TrainConfig, dist: DistributedContext) -> torch.device:
+    if config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise TrainingError("device=cuda requested but no CUDA device is available")
+    torch.cuda.set_device(dist.local_rank)
+    return torch.device("cuda", dist.local_rank)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _worker_seeder(seed: int, epoch: int) -> Callable[[int], None]:
+    def init(worker_id: int) -> None:
+        # Augmentation draws depend on (seed, epoch, worker) only, so an epoch replays exactly.
+        worker_seed = (seed * 1000 + epoch) * 100 + worker_id
+        random.seed(worker_seed)
+        np.random.seed(worker_seed % 2**32)
+        torch.manual_seed(worker_seed)
+
+    return init
+
+
+def make_card(config: TrainConfig, num_ids: int) -> Any:
+    from fairmot.model import ModelCard
+
+    values: dict[str, Any] = {
+        "arch": config.arch,
+        "reid_dim": config.reid_dim,
+        "input_w": config.input_w,
+        "input_h": config.input_h,
+        "nID": num_ids,
+        "hyperparameters": config.as_strings(),
+    }
+    if config.head_conv >= 0:
+        values["head_conv"] = config.head_conv
+    return ModelCard(**values)
+
+
+def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
+    """Initialise from a reference checkpoint (.pth) or one of our artifacts (dir, .tar.gz, .pt)."""
+    from fairmot.model import load_reference_checkpoint
+
+    path = Path(path_text)
+    if not path.exists():
+        raise TrainingError(f"load_model: {path} does not exist")
+    report = load_reference_checkpoint(model, path)
+    missing = getattr(report, "missing", [])
+    unexpected = getattr(report, "unexpected", [])
+    log(
+        f"loaded {path.name}: {len(missing)} missing, {len(unexpected)} unexpected or "
+        f"mis-shaped tensors (heads sized for another dataset start fresh)"
+    )
+
+
+def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {
+        k: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in batch.items()
+    }
+
+
+def train(
+    config: TrainConfig,
+    dataset_dir: Path,
+    model_dir: Path,
+    checkpoint_dir: Path | None = None,
+    *,
+    log: Log = print,
+    stop_event: threading.Event | None = None,
+    dist: DistributedContext | None = None,
+) -> TrainResult:
+    """Train FairMOT on a dataset directory and write the model artifact to model_dir.
+
+    Resumes from the newest checkpoint in checkpoint_dir when there is one (same epoch
+    counter, same data order). When stop_event is set, the current step finishes, a
+    checkpoint is written and TrainingInterrupted is raised. With several processes
+    (dist.world_size > 1, process group already initialised by the caller) the model is
+    wrapped in DistributedDataParallel, each rank reads its own shard of every epoch, and the
+    learning rate is scaled linearly with the world size (lr * world_size: the effective
+    batch is batch_size * world_size, Goyal et al.'s linear scaling rule); only rank 0 logs,
+    checkpoints and writes the artifact.
+    """
+    from fairmot.data import build_training_set
+    from fairmot.data.errors import DatasetError
+    from fairmot.model import build_model
+    from fairmot.model.registry import UnknownArchError
+
+    dist = dist or DistributedContext()
+    say: Log = log if dist.is_main else (lambda _msg: None)
+    device = choose_device(config, dist)
+    seed_everything(config.seed)
+    dataset_dir, model_dir = Path(dataset_dir), Path(model_dir)
+
+    try:
+        dataset = build_training_set(
+            dataset_dir,
+            config.input_w,
+            config.input_h,
+            half_val=bool(config.half_val),
+            augment=bool(config.augment),
+        )
+    except DatasetError as error:
+        raise TrainingError(f"dataset {dataset_dir}: {error}") from None
+    if len(dataset) == 0:
+        raise TrainingError(f"dataset {dataset_dir}: no training images")
+    try:
+        card = make_card(config, int(dataset.nID))
+        model = build_model(card)
+    except (UnknownArchError, ValueError) as error:
+        raise TrainingError(str(error).splitlines()[0]) from None
+    if config.load_model:
+        load_pretrained(model, config.load_model, say)
+    criterion = FairMOTLoss(
+        card, wh_weight=config.wh_weight, id_loss=config.id_loss, multi_loss=config.multi_loss
+    )
+    module = ModelWithLoss(model, criterion).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=config.lr * dist.world_size)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=config.lr_step, gamma=LR_DROP
+    )
+    use_amp = bool(config.amp) and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    trained: nn.Module = module
+    if dist.enabled:
+        trained = nn.parallel.DistributedDataParallel(
+            module, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    stateful = {
+        "model": model,
+        "loss": criterion,
+        "optimizer": optimizer,
+        "scheduler": scheduler,
+        "scaler": scaler,
+    }
+    state = TrainingState()
+    resume_from = newest_checkpoint(checkpoint_dir)
+    if resume_from is not None:
+        state, _ = load_checkpoint(resume_from, stateful)
+        say(
+            f"resuming from {resume_from.name}: epoch {state.epochs_done + 1}, "
+            f"step {state.step_in_epoch}"
+        )
+    say(
+        f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
+        f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
+    )
+
+    per_rank = shard_length(len(dataset), dist.world_size)
+    drop_last = per_rank > config.batch_size
+    steps_per_epoch = (
+        per_rank // config.batch_size if drop_last else -(-per_rank // config.batch_size)
+    )
+    if config.num_iters:
+        steps_per_epoch = min(steps_per_epoch, config.num_iters)
+
+    started = time.monotonic() - state.elapsed_s
+    stopped_early = False
+    last_stats: dict[str, float] = {}
+
+    def checkpoint_now() -> Path | None:
+        state.elapsed_s = time.monotonic() - started
+        if checkpoint_dir is None or not dist.is_main:
+            dist.barrier()
+            return None
+        path = save_checkpoint(Path(checkpoint_dir), state, stateful)
+        dist.barrier()
+        return path
+
+    while state.epochs_done < config.num_epochs and not stopped_early:
+        epoch = state.epochs_done + 1
+        sampler = ResumableShardSampler(
+            len(dataset),
+            seed=config.seed,
+            epoch=epoch,
+            rank=dist.rank,
+            world_size=dist.world_size,
+            start=state.step_in_epoch * config.batch_size,
+        )
+        loader = DataLoader(
+            dataset,
+            batch_sampler=BatchSampler(sampler, config.batch_size, drop_last=drop_last),
+            num_workers=config.num_workers,
+            worker_init_fn=_worker_seeder(config.seed, epoch),
+            pin_memory=device.type == "cuda",
+            persistent_workers=False,
+        )
+        sums = dict.fromkeys(LOSS_NAMES, 0.0)
+        count = 0
+        trained.train()
+        progress = _progress(steps_per_epoch, state.step_in_epoch, epoch, dist.is_main)
+        for batch in loader:
+            if state.step_in_epoch >= steps_per_epoch:
+                break
+            batch = _to_device(batch, device)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                loss, stats = trained(batch)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            state.step_in_epoch += 1
+            state.global_step += 1
+            for name in LOSS_NAMES:
+                sums[name] += stats[name]
+            count += 1
+            progress.update(1)
+            progress.set_postfix(loss=f"{stats['loss']:.3f}")
+            if config.print_iter and state.global_step % config.print_iter == 0:
+                say(format_metrics(epoch=epoch, step=state.global_step, **stats))
+            stop = stop_event is not None and stop_event.is_set()
+            if dist.any(stop, device):
+                progress.close()
+                path = checkpoint_now()
+                raise TrainingInterrupted(path, epoch, state.step_in_epoch)
+            out_of_time = (
+                config.max_minutes > 0 and time.monotonic() - started > config.max_minutes * 60
+            )
+            if dist.any(out_of_time, device):
+                stopped_early = True
+                break
+        progress.close()
+        means = {n: sums[n] / max(count, 1) for n in LOSS_NAMES}
+        means = dist.mean(means, device)
+        lr_now = optimizer.param_groups[0]["lr"]
+        if count:
+            last_stats = means
+            state.history.append({"epoch": float(epoch), "lr": lr_now, **means})
+            say(format_metrics(epoch=epoch, lr=lr_now, **means))
+        if stopped_early and state.step_in_epoch < steps_per_epoch:
+            say(f"max_minutes={config.max_minutes:g} reached in epoch {epoch}: finishing")
+            checkpoint_now()
+            break
+        state.epochs_done = epoch
+        state.step_in_epoch = 0
+        scheduler.step()
+        checkpoint_now()
+
+    metrics = {k: round(v, 6) for k, v in last_stats.items()}
+    if dist.is_main:
+        model.eval()
+        if config.half_val:
+            from fairmot.train.validate import track_validation_halves
+
+            val = track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
+            metrics.update(val)
+            say(format_metrics(epoch=state.epochs_done, **val))
+        metrics["train_minutes"] = round((time.monotonic() - started) / 60, 3)
+        write_artifact(model, card, metrics, model_dir, state.history, say)
+    dist.barrier()
+    return TrainResult(
+        model_dir=model_dir,
+        card=card.model_copy(update={"metrics": metrics}),
+        metrics=metrics,
+        epochs_done=state.epochs_done,
+        history=state.history,
+        stopped_early=stopped_early,
+    )
+
+
+def _progress(total: int, done: int, epoch: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=done,
+        desc=f"epoch {epoch}",
+        unit="step",
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+    )
+
+
+def write_artifact(
+    model: nn.Module,
+    card: Any,
+    metrics: dict[str, float],
+    model_dir: Path,
+    history: list[dict[str, float]],
+    log: Log,
+) -> None:
+    """model.pt + model.json (card with hyperparameters, nID, final metrics) + loss curve PNG."""
+    from fairmot.model import save_artifact
+    from fairmot.train.plot import plot_loss_curves
+
+    final = card.model_copy(update={"metrics": metrics})
+    model_dir.mkdir(parents=True, exist_ok=True)
+    save_artifact(model.cpu() if hasattr(model, "cpu") else model, final, model_dir)
+    if history:
+        with contextlib.suppress(ImportError):
+            plot_loss_curves(history, model_dir / "loss_curve.png")
+    log(f"model written to {model_dir}")
