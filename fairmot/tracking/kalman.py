@@ -1,0 +1,145 @@
+"""Constant-velocity Kalman filter on boxes (cx, cy, aspect, h), as in JDE/FairMOT/DeepSORT.
+
+State is 8-d: (cx, cy, a, h) and their velocities. Process and measurement noise scale with the
+box height, so large (near) boxes move more in pixels. Every operation has a batched form over N
+tracks because the tracker predicts and updates all tracks of a frame at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+NDIM = 4
+# Noise scales relative to the box height, from the reference (DeepSORT) filter.
+STD_WEIGHT_POSITION = 1.0 / 20
+STD_WEIGHT_VELOCITY = 1.0 / 160
+# Aspect ratio noise is absolute, not height-relative, in the reference.
+STD_ASPECT_INIT = 1e-2
+STD_ASPECT_PROCESS = 1e-2
+STD_ASPECT_VELOCITY_PROCESS = 1e-5
+STD_ASPECT_MEASURE = 1e-1
+
+
+def _motion_matrix(dt: float = 1.0) -> Array:
+    motion = np.eye(2 * NDIM)
+    for i in range(NDIM):
+        motion[i, NDIM + i] = dt
+    return motion
+
+
+class KalmanFilter:
+    """8-d constant-velocity Kalman filter; the measurement is (cx, cy, a, h)."""
+
+    def __init__(self) -> None:
+        self._motion = _motion_matrix()
+
+    def initiate(self, measurement: npt.ArrayLike) -> tuple[Array, Array]:
+        """Mean (8,) and covariance (8,8) of a new track from one (cx, cy, a, h) measurement."""
+        means, covariances = self.multi_initiate(np.asarray(measurement, np.float64)[None, :])
+        return means[0], covariances[0]
+
+    def multi_initiate(self, measurements: Array) -> tuple[Array, Array]:
+        """Batched `initiate`: measurements (N,4) -> means (N,8), covariances (N,8,8)."""
+        measurements = np.asarray(measurements, np.float64)
+        n = measurements.shape[0]
+        means = np.concatenate([measurements, np.zeros((n, NDIM))], axis=1)
+        h = measurements[:, 3]
+        pos = 2 * STD_WEIGHT_POSITION * h
+        vel = 10 * STD_WEIGHT_VELOCITY * h
+        std = np.stack(
+            [pos, pos, np.full(n, STD_ASPECT_INIT), pos, vel, vel, np.full(n, 1e-5), vel], axis=1
+        )
+        covariances = np.zeros((n, 2 * NDIM, 2 * NDIM))
+        idx = np.arange(2 * NDIM)
+        covariances[:, idx, idx] = std**2
+        return means, covariances
+
+    def predict(self, mean: Array, covariance: Array) -> tuple[Array, Array]:
+        """One time step ahead for a single track."""
+        means, covariances = self.multi_predict(mean[None, :], covariance[None, :, :])
+        return means[0], covariances[0]
+
+    def multi_predict(self, means: Array, covariances: Array) -> tuple[Array, Array]:
+        """Batched prediction: means (N,8), covariances (N,8,8)."""
+        h = means[:, 3]
+        n = means.shape[0]
+        pos = STD_WEIGHT_POSITION * h
+        vel = STD_WEIGHT_VELOCITY * h
+        std = np.stack(
+            [
+                pos,
+                pos,
+                np.full(n, STD_ASPECT_PROCESS),
+                pos,
+                vel,
+                vel,
+                np.full(n, STD_ASPECT_VELOCITY_PROCESS),
+                vel,
+            ],
+            axis=1,
+        )
+        new_means = means @ self._motion.T
+        new_covariances = self._motion @ covariances @ self._motion.T
+        idx = np.arange(2 * NDIM)
+        new_covariances[:, idx, idx] += std**2
+        return new_means, new_covariances
+
+    def multi_project(self, means: Array, covariances: Array) -> tuple[Array, Array]:
+        """Batched projection to measurement space: (N,4) means and (N,4,4) innovation covariances."""
+        h = means[:, 3]
+        pos = STD_WEIGHT_POSITION * h
+        std = np.stack([pos, pos, np.full(means.shape[0], STD_ASPECT_MEASURE), pos], axis=1)
+        projected = covariances[:, :NDIM, :NDIM].copy()
+        idx = np.arange(NDIM)
+        projected[:, idx, idx] += std**2
+        return means[:, :NDIM].copy(), projected
+
+    def project(self, mean: Array, covariance: Array) -> tuple[Array, Array]:
+        """Projection of one track to measurement space."""
+        means, covariances = self.multi_project(mean[None, :], covariance[None, :, :])
+        return means[0], covariances[0]
+
+    def update(
+        self, mean: Array, covariance: Array, measurement: npt.ArrayLike
+    ) -> tuple[Array, Array]:
+        """Correct one track with one (cx, cy, a, h) measurement."""
+        means, covariances = self.multi_update(
+            mean[None, :], covariance[None, :, :], np.asarray(measurement, np.float64)[None, :]
+        )
+        return means[0], covariances[0]
+
+    def multi_update(
+        self, means: Array, covariances: Array, measurements: Array
+    ) -> tuple[Array, Array]:
+        """Batched correction: track i is corrected with measurement i."""
+        projected_means, projected_covs = self.multi_project(means, covariances)
+        # Gain K = P H^T S^-1; H selects the first 4 state entries, so P H^T = P[:, :, :4].
+        cross = covariances[:, :, :NDIM]
+        gain = np.linalg.solve(projected_covs, cross.transpose(0, 2, 1)).transpose(0, 2, 1)
+        innovation = np.asarray(measurements, np.float64) - projected_means
+        new_means = means + np.einsum("nij,nj->ni", gain, innovation)
+        new_covariances = covariances - gain @ projected_covs @ gain.transpose(0, 2, 1)
+        return new_means, new_covariances
+
+    def gating_distance(
+        self, mean: Array, covariance: Array, measurements: Array, only_position: bool = False
+    ) -> Array:
+        """Squared Mahalanobis distance (M,) from one track to measurements (M,4)."""
+        return self.multi_gating_distance(
+            mean[None, :], covariance[None, :, :], measurements, only_position
+        )[0]
+
+    def multi_gating_distance(
+        self, means: Array, covariances: Array, measurements: Array, only_position: bool = False
+    ) -> Array:
+        """Squared Mahalanobis distances (N,M) from N tracks to M measurements (M,4)."""
+        projected_means, projected_covs = self.multi_project(means, covariances)
+        dims = 2 if only_position else NDIM
+        diff = (
+            np.asarray(measurements, np.float64)[None, :, :dims] - projected_means[:, None, :dims]
+        )
+        solved = np.linalg.solve(projected_covs[:, :dims, :dims], diff.transpose(0, 2, 1))
+        return np.einsum("nmi,nim->nm", diff, solved)

@@ -1,0 +1,107 @@
+"""A single tracked object: Kalman state, EMA embedding and life-cycle state."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+
+class TrackState(IntEnum):
+    """Life cycle: NEW (never used after creation), TRACKED, LOST (kept for re-identification),
+    REMOVED (gone for good)."""
+
+    NEW = 0
+    TRACKED = 1
+    LOST = 2
+    REMOVED = 3
+
+
+def tlwh_to_xyah(tlwh: Array) -> Array:
+    """(x, y, w, h) rows -> (cx, cy, w/h, h) rows, the Kalman measurement."""
+    out = np.array(tlwh, dtype=np.float64, copy=True)
+    out[..., :2] += out[..., 2:] / 2
+    out[..., 2] /= out[..., 3]
+    return out
+
+
+def xyxy_to_tlwh(boxes: Array) -> Array:
+    """(x1, y1, x2, y2) rows -> (x, y, w, h) rows."""
+    out = np.array(boxes, dtype=np.float64, copy=True)
+    out[..., 2:] -= out[..., :2]
+    return out
+
+
+class Track:
+    """One object's track. The tracker owns and mutates it; read `track_id`, `box`, `tlwh`,
+    `score` after each `update` (the object is reused across frames)."""
+
+    __slots__ = (
+        "covariance",
+        "embedding",
+        "frame_id",
+        "is_activated",
+        "mean",
+        "score",
+        "start_frame",
+        "state",
+        "track_id",
+        "tracklet_len",
+    )
+
+    def __init__(
+        self,
+        track_id: int,
+        mean: Array,
+        covariance: Array,
+        score: float,
+        embedding: Array,
+        frame_id: int,
+        *,
+        activated: bool,
+    ) -> None:
+        self.track_id = track_id
+        self.mean = mean
+        self.covariance = covariance
+        self.score = score
+        # L2-normalised EMA of the detections' embeddings.
+        self.embedding = embedding
+        self.frame_id = frame_id
+        self.start_frame = frame_id
+        self.tracklet_len = 0
+        self.state = TrackState.TRACKED
+        # A track is reported only once confirmed (second hit, or any hit on the first frame).
+        self.is_activated = activated
+
+    @property
+    def end_frame(self) -> int:
+        """Last frame this track was matched to a detection."""
+        return self.frame_id
+
+    @property
+    def tlwh(self) -> Array:
+        """Current box as (x, y, w, h) from the Kalman state."""
+        w = self.mean[2] * self.mean[3]
+        h = self.mean[3]
+        return np.array([self.mean[0] - w / 2, self.mean[1] - h / 2, w, h])
+
+    @property
+    def box(self) -> Array:
+        """Current box as (x1, y1, x2, y2) in image pixels."""
+        x, y, w, h = self.tlwh
+        return np.array([x, y, x + w, y + h])
+
+    def mark_lost(self) -> None:
+        self.state = TrackState.LOST
+
+    def mark_removed(self) -> None:
+        self.state = TrackState.REMOVED
+
+    def __repr__(self) -> str:
+        return (
+            f"Track(id={self.track_id}, state={self.state.name}, "
+            f"frames={self.start_frame}-{self.end_frame}, box={np.round(self.box, 1).tolist()})"
+        )
