@@ -50,7 +50,9 @@ class Letterbox:
 def fit(src_w: int, src_h: int, out_w: int, out_h: int) -> Letterbox:
     """The letterbox transform for a source size, without touching pixels."""
     if min(src_w, src_h, out_w, out_h) <= 0:
-        raise ValueError(f"letterbox sizes must be positive, got {src_w}x{src_h} -> {out_w}x{out_h}")
+        raise ValueError(
+            f"letterbox sizes must be positive, got {src_w}x{src_h} -> {out_w}x{out_h}"
+        )
     scale = min(out_w / src_w, out_h / src_h)
     new_w, new_h = round(src_w * scale), round(src_h * scale)
     # Integer padding; an odd remainder goes to the right/bottom.

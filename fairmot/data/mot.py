@@ -88,7 +88,7 @@ def read_gt(path: Path) -> np.ndarray:
                     f"{path}:{lineno}: expected frame,id,x,y,w,h,mark,class,visibility, "
                     f"got {len(values)} values"
                 )
-            values = (values + [1.0, 1.0, 1.0])[:GT_COLUMNS]
+            values = ([*values, 1.0, 1.0, 1.0])[:GT_COLUMNS]
             if values[0] < 1:
                 raise DatasetError(f"{path}:{lineno}: frame {values[0]:g} must be >= 1")
             rows.append(values)

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-GROUNDS = ((110, 110, 115), (150, 175, 190), (95, 120, 100), (125, 140, 160))  # BGR asphalt, paving, grass, sand
+GROUNDS = (
+    (110, 110, 115),
+    (150, 175, 190),
+    (95, 120, 100),
+    (125, 140, 160),
+)  # BGR asphalt, paving, grass, sand
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,13 @@ def _ground(rng: np.random.Generator, img: np.ndarray, scene: Scene) -> None:
         s = (cy - hz) / (h - hz)
         axes = (int(rng.uniform(0.03, 0.08) * w * s) + 1, int(rng.uniform(0.01, 0.03) * h * s) + 1)
         colour = tuple(int(c) for c in rng.integers(40, 220, 3))
-        cv2.ellipse(img, (int(rng.uniform(0, w)), int(cy)), axes, 0, 0, 360, colour, -1, cv2.LINE_AA)
+        cv2.ellipse(
+            img, (int(rng.uniform(0, w)), int(cy)), axes, 0, 0, 360, colour, -1, cv2.LINE_AA
+        )
     noise = rng.normal(0, 6, (h, w, 1)).astype(np.float32)
-    img[:] = np.clip(img.astype(np.float32) + cv2.GaussianBlur(noise, (3, 3), 0)[..., None], 0, 255).astype(np.uint8)
+    img[:] = np.clip(
+        img.astype(np.float32) + cv2.GaussianBlur(noise, (3, 3), 0)[..., None], 0, 255
+    ).astype(np.uint8)
 
 
 def make_background(rng: np.random.Generator, scene: Scene) -> np.ndarray:
@@ -108,7 +117,9 @@ def make_occluders(rng: np.random.Generator, scene: Scene, count: int) -> list[O
     """Pillars (tall, thin) and boxes (wide, low) at random places on the walkable ground."""
     out = []
     for _ in range(count):
-        base = rng.uniform(scene.walk_top + 0.1 * (scene.walk_bottom - scene.walk_top), scene.walk_bottom)
+        base = rng.uniform(
+            scene.walk_top + 0.1 * (scene.walk_bottom - scene.walk_top), scene.walk_bottom
+        )
         fig_h = scene.figure_height(base)
         cx = rng.uniform(0.1, 0.9) * scene.width
         if rng.random() < 0.5:
@@ -116,7 +127,9 @@ def make_occluders(rng: np.random.Generator, scene: Scene, count: int) -> list[O
         else:
             half_w, top = 0.45 * fig_h, base - fig_h * rng.uniform(0.35, 0.55)
         colour = tuple(int(c) for c in rng.integers(50, 200, 3))
-        out.append(Occluder(int(cx - half_w), int(max(top, 0)), int(cx + half_w), int(base), colour))
+        out.append(
+            Occluder(int(cx - half_w), int(max(top, 0)), int(cx + half_w), int(base), colour)
+        )
     return out
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-REF_HEIGHT = 192  # sprites are drawn at this height, then shrunk per frame (sharper than drawing small)
+REF_HEIGHT = (
+    192  # sprites are drawn at this height, then shrunk per frame (sharper than drawing small)
+)
 WALK_PHASES = 8  # sprites per walking cycle; enough for smooth legs at 30 fps
 GOLDEN = 0.6180339887  # hue step: maximally spread hues for any number of identities
 PATTERNS = ("solid", "stripes", "two_tone", "vstripes")
@@ -80,25 +82,43 @@ class Sprite:
     axis_x: float  # column of the body's vertical axis inside the crop
 
     def flipped(self) -> Sprite:
-        return Sprite(self.bgr[:, ::-1].copy(), self.alpha[:, ::-1].copy(), self.bgr.shape[1] - self.axis_x)
+        return Sprite(
+            self.bgr[:, ::-1].copy(), self.alpha[:, ::-1].copy(), self.bgr.shape[1] - self.axis_x
+        )
 
 
-def _limb(canvas: np.ndarray, mask: np.ndarray, top: tuple[float, float], angle: float,
-          length: float, width: float, colour: tuple[int, int, int]) -> tuple[int, int]:
+def _limb(
+    canvas: np.ndarray,
+    mask: np.ndarray,
+    top: tuple[float, float],
+    angle: float,
+    length: float,
+    width: float,
+    colour: tuple[int, int, int],
+) -> tuple[int, int]:
     """A limb as a thick line from `top`, swung by `angle` radians; returns its end."""
     end = (top[0] + length * np.sin(angle), top[1] + length * np.cos(angle))
-    p0 = (int(round(top[0])), int(round(top[1])))
-    p1 = (int(round(end[0])), int(round(end[1])))
-    w = max(1, int(round(width)))
+    p0 = (round(top[0]), round(top[1]))
+    p1 = (round(end[0]), round(end[1]))
+    w = max(1, round(width))
     cv2.line(canvas, p0, p1, colour, w, cv2.LINE_AA)
     cv2.line(mask, p0, p1, 255, w, cv2.LINE_AA)
     return p1
 
 
-def _torso(canvas: np.ndarray, mask: np.ndarray, look: Appearance, cx: float, top: int,
-           bottom: int, half_w: int) -> None:
+def _torso(
+    canvas: np.ndarray,
+    mask: np.ndarray,
+    look: Appearance,
+    cx: float,
+    top: int,
+    bottom: int,
+    half_w: int,
+) -> None:
     x0, x1 = int(cx - half_w), int(cx + half_w)
-    pts = np.array([[x0 + 2, top], [x1 - 2, top], [x1 - half_w // 6, bottom], [x0 + half_w // 6, bottom]])
+    pts = np.array(
+        [[x0 + 2, top], [x1 - 2, top], [x1 - half_w // 6, bottom], [x0 + half_w // 6, bottom]]
+    )
     cv2.fillConvexPoly(canvas, pts, look.shirt, cv2.LINE_AA)
     cv2.fillConvexPoly(mask, pts, 255, cv2.LINE_AA)
     region = np.zeros(canvas.shape[:2], np.uint8)
@@ -143,8 +163,20 @@ def render_pose(look: Appearance, phase: float | None) -> Sprite:
     cv2.circle(canvas, end, int(leg_w * 0.55), shoe, -1, cv2.LINE_AA)
     cv2.circle(mask, end, int(leg_w * 0.55), 255, -1, cv2.LINE_AA)
     # Hips join the legs to the torso.
-    cv2.rectangle(canvas, (int(cx - half_w * 0.8), int(hip_y - 0.04 * H)), (int(cx + half_w * 0.8), int(hip_y + 0.05 * H)), look.trousers, -1)
-    cv2.rectangle(mask, (int(cx - half_w * 0.8), int(hip_y - 0.04 * H)), (int(cx + half_w * 0.8), int(hip_y + 0.05 * H)), 255, -1)
+    cv2.rectangle(
+        canvas,
+        (int(cx - half_w * 0.8), int(hip_y - 0.04 * H)),
+        (int(cx + half_w * 0.8), int(hip_y + 0.05 * H)),
+        look.trousers,
+        -1,
+    )
+    cv2.rectangle(
+        mask,
+        (int(cx - half_w * 0.8), int(hip_y - 0.04 * H)),
+        (int(cx + half_w * 0.8), int(hip_y + 0.05 * H)),
+        255,
+        -1,
+    )
     _torso(canvas, mask, look, cx, int(0.15 * H), int(hip_y), half_w)
     hand = _limb(canvas, mask, shoulder, -swing * 0.8, 0.34 * H, 0.07 * H, look.shirt)
     cv2.circle(canvas, hand, int(0.035 * H), look.skin, -1, cv2.LINE_AA)
@@ -155,7 +187,13 @@ def render_pose(look: Appearance, phase: float | None) -> Sprite:
     cv2.circle(canvas, head_c, r, look.skin, -1, cv2.LINE_AA)
     cv2.circle(mask, head_c, r, 255, -1, cv2.LINE_AA)
     cv2.ellipse(canvas, head_c, (r, r), 0, 150, 390, look.hair, -1, cv2.LINE_AA)
-    cv2.rectangle(canvas, (int(cx - 0.03 * H), int(0.15 * H)), (int(cx + 0.03 * H), int(0.17 * H)), look.skin, -1)
+    cv2.rectangle(
+        canvas,
+        (int(cx - 0.03 * H), int(0.15 * H)),
+        (int(cx + 0.03 * H), int(0.17 * H)),
+        look.skin,
+        -1,
+    )
     ys, xs = np.nonzero(mask > 32)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     alpha = mask[y0:y1, x0:x1].astype(np.float32) / 255.0

@@ -49,7 +49,7 @@ class Crowd:
         self.rng, self.scene, self.fps, self.density = rng, scene, fps, density
         self.walkers: list[Walker] = []
         self.next_identity = 0
-        for _ in range(int(round(density))):
+        for _ in range(round(density)):
             self._spawn(inside=True)
 
     def _spawn(self, *, inside: bool) -> None:

@@ -28,19 +28,28 @@ class Visible:
     visibility: float
 
 
-def render_frame(background: np.ndarray, occluders: list[Occluder], figures: list[Placement],
-                 pool: AppearancePool) -> tuple[np.ndarray, list[Visible]]:
+def render_frame(
+    background: np.ndarray,
+    occluders: list[Occluder],
+    figures: list[Placement],
+    pool: AppearancePool,
+) -> tuple[np.ndarray, list[Visible]]:
     frame = background.copy()
     H, W = frame.shape[:2]
     owner = np.full((H, W), BACKGROUND_ID, np.int16)
     # Depth order: whatever stands lower in the image is nearer the camera.
-    order = sorted([(p.y, 0, i) for i, p in enumerate(figures)] + [(o.base_y, 1, i) for i, o in enumerate(occluders)])
+    order = sorted(
+        [(p.y, 0, i) for i, p in enumerate(figures)]
+        + [(o.base_y, 1, i) for i, o in enumerate(occluders)]
+    )
     placed: list[tuple[int, int, int, int, int, int]] = []  # figure index, x0, y0, x1, y1, solid px
     for _, kind, i in order:
         if kind == 1:
             occ = occluders[i]
             draw_occluder(frame, occ)
-            owner[max(occ.y0, 0) : max(occ.y1 + 1, 0), max(occ.x0, 0) : max(occ.x1 + 1, 0)] = OCCLUDER_ID
+            owner[max(occ.y0, 0) : max(occ.y1 + 1, 0), max(occ.x0, 0) : max(occ.x1 + 1, 0)] = (
+                OCCLUDER_ID
+            )
             continue
         p = figures[i]
         sprite = pool.get(p.identity).pose(p.phase, p.facing_right)

@@ -29,9 +29,17 @@ imExt=.jpg
 """
 
 
-def write_sequence(seq_dir: Path, *, frames: int, width: int, height: int, fps: int,
-                   density: float, rng: np.random.Generator,
-                   on_frame: Callable[[], None] | None = None) -> int:
+def write_sequence(
+    seq_dir: Path,
+    *,
+    frames: int,
+    width: int,
+    height: int,
+    fps: int,
+    density: float,
+    rng: np.random.Generator,
+    on_frame: Callable[[], None] | None = None,
+) -> int:
     """Render one sequence into `seq_dir`; returns the number of identities that appeared."""
     scene_rng, crowd_rng, look_rng = rng.spawn(3)
     scene = make_scene(scene_rng, width, height)
@@ -44,8 +52,11 @@ def write_sequence(seq_dir: Path, *, frames: int, width: int, height: int, fps: 
     rows: list[tuple[int, int, float, float, float, float, int, float]] = []
     for frame_no in range(1, frames + 1):
         image, truth = render_frame(background, occluders, crowd.placements(pool.height), pool)
-        cv2.imwrite(str(seq_dir / "img1" / f"{frame_no:06d}.jpg"), image,
-                    [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        cv2.imwrite(
+            str(seq_dir / "img1" / f"{frame_no:06d}.jpg"),
+            image,
+            [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY],
+        )
         for v in truth:
             mark = 1 if v.visibility >= MIN_VISIBILITY else 0
             rows.append((frame_no, v.identity + 1, v.x, v.y, v.w, v.h, mark, v.visibility))
@@ -62,9 +73,19 @@ def write_sequence(seq_dir: Path, *, frames: int, width: int, height: int, fps: 
     return len({r[1] for r in rows})
 
 
-def generate_dataset(out_dir: str | Path, *, sequences: int, frames: int, width: int, height: int,
-                     seed: int, density: float = 6.0, fps: int = 30, name: str | None = None,
-                     progress: bool = False) -> Path:
+def generate_dataset(
+    out_dir: str | Path,
+    *,
+    sequences: int,
+    frames: int,
+    width: int,
+    height: int,
+    seed: int,
+    density: float = 6.0,
+    fps: int = 30,
+    name: str | None = None,
+    progress: bool = False,
+) -> Path:
     """Write `sequences` synthetic MOT Challenge sequences and manifest.json under `out_dir`.
 
     Deterministic for a seed; a different seed gives different scenes and new identities.
@@ -84,8 +105,16 @@ def generate_dataset(out_dir: str | Path, *, sequences: int, frames: int, width:
 
         bar = tqdm(total=sequences * frames, unit="frame", desc="synth")
     for seq_name, rng in zip(names, seq_rngs, strict=True):
-        write_sequence(out / seq_name, frames=frames, width=width, height=height, fps=fps,
-                       density=density, rng=rng, on_frame=bar.update if bar else None)
+        write_sequence(
+            out / seq_name,
+            frames=frames,
+            width=width,
+            height=height,
+            fps=fps,
+            density=density,
+            rng=rng,
+            on_frame=bar.update if bar else None,
+        )
     if bar is not None:
         bar.close()
     write_manifest(out, DatasetManifest(name=name or f"synth-{seed}", sequences=names))

@@ -1,0 +1,143 @@
+"""The training dataset: letterboxed, augmented images with CenterNet/FairMOT targets."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine
+from fairmot.data.errors import DatasetError
+from fairmot.data.labels import Sample, collect_labels
+from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
+from fairmot.letterbox import letterbox
+
+CACHE_BYTES = 3 << 30  # decoded inputs are kept in memory while they fit (synthetic sets do)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """BGR image; a missing or corrupt file is one clear error naming it."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise DatasetError(f"{path}: cannot read image (missing, empty or corrupt)")
+    return image
+
+
+class TrainingSet(Dataset[dict[str, np.ndarray]]):
+    """Items are dicts: input (3,H,W) float32 RGB in [0,1]; hm (C,H/4,W/4); reg_mask (K,) uint8;
+    ind (K,) int64; wh (K,4) ltrb at output stride; reg (K,2); ids (K,) int64 (-1 none)."""
+
+    def __init__(
+        self,
+        samples: list[Sample],
+        nID: int,
+        input_w: int,
+        input_h: int,
+        *,
+        augment: bool,
+        augment_config: AugmentConfig | None = None,
+        num_classes: int = 1,
+        max_objects: int = MAX_OBJECTS,
+        down_ratio: int = DOWN_RATIO,
+        cache: bool = True,
+    ) -> None:
+        if input_w % down_ratio or input_h % down_ratio:
+            raise ValueError(f"input size {input_w}x{input_h} must be a multiple of {down_ratio}")
+        if not samples:
+            raise DatasetError("the dataset has no training images")
+        self.samples = samples
+        self.nID = nID
+        self.input_w, self.input_h = input_w, input_h
+        self.augment = augment
+        self.augment_config = augment_config or AugmentConfig()
+        self.num_classes, self.max_objects, self.down_ratio = num_classes, max_objects, down_ratio
+        per_image = input_w * input_h * 3
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = (
+            {} if cache and per_image * len(samples) <= CACHE_BYTES else None
+        )
+        self._draws = itertools.count()
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def _load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Letterboxed image and its boxes as xyxy input pixels (cached when small)."""
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        sample = self.samples[index]
+        image, box = letterbox(read_image(sample.image_path), self.input_w, self.input_h)
+        lab = sample.labels
+        src_w, src_h = box.src_w, box.src_h
+        xyxy = np.c_[
+            (lab[:, 2] - lab[:, 4] / 2) * src_w,
+            (lab[:, 3] - lab[:, 5] / 2) * src_h,
+            (lab[:, 2] + lab[:, 4] / 2) * src_w,
+            (lab[:, 3] + lab[:, 5] / 2) * src_h,
+        ]
+        boxes = box.to_input(xyxy) if len(lab) else np.zeros((0, 4), np.float32)
+        if self._cache is not None:
+            self._cache[index] = (image, boxes)
+        return image, boxes
+
+    def _rng(self, index: int) -> np.random.Generator:
+        # torch's seed differs per DataLoader worker and epoch; the counter differs per draw.
+        return np.random.default_rng((torch.initial_seed() % 2**63, index, next(self._draws)))
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image, boxes = self._load(index)
+        labels = self.samples[index].labels
+        keep = np.arange(len(boxes))
+        if self.augment:
+            rng = self._rng(index)
+            cfg = self.augment_config
+            image = hsv_jitter(image, rng, cfg.hsv_fraction)
+            image, boxes, keep = random_affine(image, boxes, rng, cfg)
+            if rng.random() < cfg.flip:
+                image, boxes = hflip(image, boxes)
+        else:
+            boxes = boxes.copy()
+            boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, self.input_w)
+            boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, self.input_h)
+        targets = build_targets(
+            boxes,
+            labels[keep, 1].astype(np.int64),
+            labels[keep, 0].astype(np.int64),
+            self.input_w,
+            self.input_h,
+            num_classes=self.num_classes,
+            max_objects=self.max_objects,
+            down_ratio=self.down_ratio,
+        )
+        rgb = image[:, :, ::-1].transpose(2, 0, 1).astype(np.float32)
+        rgb *= 1.0 / 255.0
+        return {"input": np.ascontiguousarray(rgb), **targets}
+
+
+def build_training_set(
+    dataset_dir: str | Path,
+    input_w: int,
+    input_h: int,
+    *,
+    half_val: bool,
+    augment: bool,
+    augment_config: AugmentConfig | None = None,
+) -> TrainingSet:
+    """The training dataset for a dataset directory (manifest.json + MOT sequences)."""
+    label_set = collect_labels(dataset_dir, half_val=half_val)
+    return TrainingSet(
+        label_set.samples,
+        label_set.nID,
+        input_w,
+        input_h,
+        augment=augment,
+        augment_config=augment_config,
+    )

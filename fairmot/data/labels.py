@@ -1,0 +1,138 @@
+"""MOT Challenge ground truth -> `labels_with_ids`, the training label format of the reference.
+
+One label line per object: `class id cx/W cy/H w/W h/H` (class 0 = pedestrian, id -1 = no
+re-ID label). Track ids are renumbered per sequence with running offsets, so ids are unique across
+the whole dataset and `nID` counts every identity the classifier must tell apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fairmot.data.manifest import sequence_dirs
+from fairmot.data.mot import MOTSequence, pedestrian_rows, read_sequence
+
+LABEL_CLASS = 0  # the reference writes pedestrians as class 0 in labels_with_ids
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training image and its labels, (N,6) float32 rows `class id cx cy w h` normalised."""
+
+    image_path: Path
+    width: int
+    height: int
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    samples: list[Sample]
+    nID: int
+    sequences: list[str]
+
+
+@dataclass(frozen=True)
+class ValidationSequence:
+    """The second half of a sequence, frames renumbered from 1 (for tracking validation)."""
+
+    name: str
+    frame_rate: int
+    width: int
+    height: int
+    image_paths: list[Path]
+    gt: np.ndarray  # (N,9) MOT rows, unfiltered (evaluation applies the MOT rules)
+
+
+def train_frames(seq: MOTSequence, half_val: bool) -> range:
+    """Frames used for training: all, or the first half with half_val."""
+    return range(1, (seq.length // 2 if half_val else seq.length) + 1)
+
+
+def sequence_labels(seq: MOTSequence, frames: range, id_offset: int) -> tuple[list[Sample], int]:
+    """Samples for `frames` of one sequence; returns them and the number of identities used."""
+    rows = pedestrian_rows(seq.gt)
+    rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
+    track_ids = np.unique(rows[:, 1]).astype(np.int64)
+    new_id = {int(t): id_offset + k for k, t in enumerate(track_ids)}
+    by_frame: dict[int, list[np.ndarray]] = {}
+    for row in rows:
+        by_frame.setdefault(int(row[0]), []).append(row)
+    samples = []
+    for frame in frames:
+        frame_rows = by_frame.get(frame, [])
+        labels = np.zeros((len(frame_rows), 6), np.float32)
+        for k, (_, tid, x, y, w, h, *_rest) in enumerate(frame_rows):
+            labels[k] = (
+                LABEL_CLASS,
+                new_id[int(tid)],
+                (x + w / 2) / seq.width,
+                (y + h / 2) / seq.height,
+                w / seq.width,
+                h / seq.height,
+            )
+        samples.append(Sample(seq.image_path(frame), seq.width, seq.height, labels))
+    return samples, len(track_ids)
+
+
+def collect_labels(dataset_dir: str | Path, *, half_val: bool) -> LabelSet:
+    """Labels for every training frame of every sequence the manifest names."""
+    samples: list[Sample] = []
+    offset = 0
+    names = []
+    for seq_dir in sequence_dirs(dataset_dir):
+        seq = read_sequence(seq_dir)
+        seq_samples, count = sequence_labels(seq, train_frames(seq, half_val), offset)
+        samples.extend(seq_samples)
+        offset += count
+        names.append(seq.name)
+    return LabelSet(samples, offset, names)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where written labels live: like the reference's `.train` list plus its label root."""
+
+    image_list: Path  # one image path per line
+    label_root: Path  # labels_with_ids/<sequence>/img1/<frame>.txt
+    nID: int
+
+
+def write_labels(dataset_dir: str | Path, out_dir: str | Path, *, half_val: bool) -> DataConfig:
+    """Write `labels_with_ids` text files and an image list for inspection or other tools."""
+    out = Path(out_dir)
+    label_set = collect_labels(dataset_dir, half_val=half_val)
+    root = out / "labels_with_ids"
+    lines = []
+    for sample in label_set.samples:
+        seq_name = sample.image_path.parent.parent.name
+        label_path = (
+            root / seq_name / sample.image_path.parent.name / f"{sample.image_path.stem}.txt"
+        )
+        label_path.parent.mkdir(parents=True, exist_ok=True)
+        label_path.write_text(
+            "".join(
+                f"{int(c)} {int(i)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n"
+                for c, i, cx, cy, w, h in sample.labels
+            )
+        )
+        lines.append(f"{sample.image_path}\n")
+    image_list = out / ("train_half.train" if half_val else "train.train")
+    image_list.write_text("".join(lines))
+    return DataConfig(image_list, root, label_set.nID)
+
+
+def validation_sequences(dataset_dir: str | Path) -> list[ValidationSequence]:
+    """Second halves of the sequences (the half_val validation split), frames from 1."""
+    out = []
+    for seq_dir in sequence_dirs(dataset_dir):
+        seq = read_sequence(seq_dir)
+        first = seq.length // 2
+        gt = seq.gt[seq.gt[:, 0] > first].copy()
+        gt[:, 0] -= first
+        paths = [seq.image_path(f) for f in range(first + 1, seq.length + 1)]
+        out.append(ValidationSequence(seq.name, seq.frame_rate, seq.width, seq.height, paths, gt))
+    return out
