@@ -24,6 +24,7 @@ METRIC_NAMES = (
     "val_hota",
     "val_precision",
     "val_recall",
+    "val_reid_top1",
 )
 
 # Anchored at line start or whitespace so `loss=` never matches inside `hm_loss=`/`val_loss=`.
