@@ -1,0 +1,114 @@
+"""Load weights from reference FairMOT/CenterNet checkpoints and from our own model.pt.
+
+Reference checkpoints are `{'epoch': int, 'state_dict': {...}}` saved from DataParallel, so keys
+may carry a `module.` prefix. Heads of another task (e.g. CenterNet's 80-class heatmap) are
+reported and skipped, as the reference loader does; a checkpoint of another arch is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import torch
+from torch import nn
+
+# Below this share of the model's tensors found with the right shape, the checkpoint is taken to
+# belong to another arch (a task change only touches the few head tensors).
+MIN_MATCHED_FRACTION = 0.5
+DATAPARALLEL_PREFIX = "module."
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded into the model: unreadable or of another arch."""
+
+
+@dataclass
+class CheckpointReport:
+    """What did not load: missing/unexpected keys and (key, checkpoint shape, model shape)."""
+
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    loaded: int = 0
+    epoch: int | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def lines(self) -> list[str]:
+        """One line per problem, for logs."""
+        out = [f"missing in checkpoint: {key}" for key in self.missing]
+        out += [f"unexpected in checkpoint (ignored): {key}" for key in self.unexpected]
+        out += [
+            f"shape mismatch (skipped): {key} checkpoint {list(ckpt)} model {list(model)}"
+            for key, ckpt, model in self.mismatched
+        ]
+        return out
+
+
+def read_state_dict(
+    path: Path | BinaryIO, *, name: str | None = None
+) -> tuple[dict[str, torch.Tensor], int | None]:
+    """The tensors of a checkpoint (reference layout or bare state_dict), `module.` removed."""
+    name = name or str(path)
+    try:
+        raw: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {name} does not exist") from None
+    except Exception as error:  # torch.load raises many types for corrupt files
+        raise CheckpointError(
+            f"checkpoint {name} is not a readable PyTorch file: {error}"
+        ) from None
+    epoch = raw.get("epoch") if isinstance(raw, dict) else None
+    state = raw.get("state_dict", raw) if isinstance(raw, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(
+            f"checkpoint {name} holds no state_dict (expected a dict of tensors or "
+            "{'epoch', 'state_dict'})"
+        )
+    cleaned = {key.removeprefix(DATAPARALLEL_PREFIX): value for key, value in state.items()}
+    return cleaned, epoch if isinstance(epoch, int) else None
+
+
+def load_state_dict_checked(
+    model: nn.Module, state: dict[str, torch.Tensor], *, source: str, arch: str = "this model"
+) -> CheckpointReport:
+    """Copy the matching tensors into `model`; refuse a state_dict of another arch."""
+    own = model.state_dict()
+    report = CheckpointReport()
+    usable: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key not in own:
+            report.unexpected.append(key)
+        elif value.shape != own[key].shape:
+            report.mismatched.append((key, tuple(value.shape), tuple(own[key].shape)))
+        else:
+            usable[key] = value
+    # BatchNorm step counters are not weights; checkpoints from PyTorch < 0.4.1 lack them.
+    report.missing = [
+        key for key in own if key not in state and not key.endswith("num_batches_tracked")
+    ]
+    if len(usable) < MIN_MATCHED_FRACTION * len(own):
+        example = (report.missing + [m[0] for m in report.mismatched] + report.unexpected)[:1]
+        raise CheckpointError(
+            f"checkpoint {source} does not fit arch {arch}: only {len(usable)} of {len(own)} "
+            f"tensors match (first problem: {example[0] if example else '-'}); "
+            "is it from another arch? set the model card's arch to match"
+        )
+    model.load_state_dict(usable, strict=False)
+    report.loaded = len(usable)
+    return report
+
+
+def load_reference_checkpoint(
+    model: nn.Module, path: Path | str, *, arch: str = "this model"
+) -> CheckpointReport:
+    """Load a reference (`{'epoch','state_dict'}`, `module.` keys) or own checkpoint into model."""
+    path = Path(path)
+    state, epoch = read_state_dict(path)
+    report = load_state_dict_checked(model, state, source=str(path), arch=arch)
+    report.epoch = epoch
+    return report
