@@ -126,9 +126,9 @@ def make_occluders(rng: np.random.Generator, scene: Scene, count: int) -> list[O
             half_w, top = 0.14 * fig_h, base - fig_h * rng.uniform(1.3, 2.5)
         else:
             half_w, top = 0.45 * fig_h, base - fig_h * rng.uniform(0.35, 0.55)
-        colour = tuple(int(c) for c in rng.integers(50, 200, 3))
+        r, g, b = (int(c) for c in rng.integers(50, 200, 3))
         out.append(
-            Occluder(int(cx - half_w), int(max(top, 0)), int(cx + half_w), int(base), colour)
+            Occluder(int(cx - half_w), int(max(top, 0)), int(cx + half_w), int(base), (r, g, b))
         )
     return out
 
