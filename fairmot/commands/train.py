@@ -14,7 +14,7 @@ from fairmot.train.hparams import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a model on a dataset directory (fairmot synth / fairmot prepare output)",

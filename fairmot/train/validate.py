@@ -27,8 +27,13 @@ GT_MARK, GT_CLASS, PEDESTRIAN = 6, 7, 1
 
 
 class SequenceLike(Protocol):
-    name: str
-    frame_rate: int
+    """A MOTSequence or a ValidationSequence: frames on disk plus their ground truth."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def frame_rate(self) -> int: ...
 
     @property
     def image_paths(self) -> Sequence[Path]: ...
@@ -103,6 +108,13 @@ def reid_top1(embeddings: np.ndarray, ids: np.ndarray, frames: np.ndarray) -> tu
     return float(correct[answerable].mean()), queries
 
 
+def read_frame(path: Path, cv2: Any) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{path}: missing or unreadable image")
+    return np.asarray(image)
+
+
 def evaluate_model(
     loaded: Any,
     sequences: Sequence[SequenceLike],
@@ -148,7 +160,7 @@ def evaluate_model(
         paths = list(seq.image_paths)
         for start in range(0, len(paths), VALIDATION_BATCH):
             chunk = paths[start : start + VALIDATION_BATCH]
-            images = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in chunk]
+            images = [read_frame(p, cv2) for p in chunk]
             for offset, dets in enumerate(pipeline.detect(images)):
                 frame = start + offset + 1
                 frame_gt = people[people[:, 0] == frame]

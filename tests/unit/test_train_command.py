@@ -1,0 +1,58 @@
+"""`fairmot train` on the command line: flags, manifest options and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fairmot.cli import main
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fairmot.data import generate_dataset
+
+    out = tmp_path_factory.mktemp("cmd") / "data"
+    generate_dataset(out, sequences=1, frames=6, width=160, height=96, seed=3)
+    return out
+
+
+def test_bad_manifest_hyperparameter_fails_with_one_line(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    bad = tmp_path / "data"
+    bad.mkdir()
+    for seq in manifest["sequences"]:
+        (bad / seq).symlink_to(dataset / seq)
+    (bad / "manifest.json").write_text(
+        json.dumps({**manifest, "hyperparameters": {"batchsize": "4"}})
+    )
+    assert main(["train", str(bad), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fairmot train: error: unknown hyperparameter(s) batchsize; valid:")
+    assert "\n" not in err
+
+
+def test_malformed_flag_value_fails_with_one_line(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", str(dataset), "--out", str(tmp_path / "m"), "--lr", "fast"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "hyperparameter lr='fast'" in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_cli_trains_with_recipe_and_flags(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "model"
+    args = ["train", str(dataset), "--out", str(out), "--recipe", "quick"]
+    args += ["--input_w", "160", "--input_h", "96", "--num_epochs", "1", "--num_iters", "1"]
+    assert main(args) == 0
+    card = json.loads((out / "model.json").read_text())
+    assert card["input_w"] == 160 and card["arch"] == "lite"
+    assert "epoch=1 " in capsys.readouterr().out
+    assert (out / "checkpoints").is_dir()

@@ -1,0 +1,123 @@
+"""The training loop on a tiny synthetic dataset: artifact, metric lines, stop and exact resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from fairmot.train.hparams import TrainConfig
+from fairmot.train.loop import TrainingError, TrainingInterrupted, train
+from fairmot.train.metrics import parse_metrics
+
+TINY = {
+    "arch": "lite",
+    "input_w": "160",
+    "input_h": "96",
+    "batch_size": "4",
+    "num_workers": "0",
+    "augment": "0",
+    "lr": "1e-3",
+    "num_iters": "3",
+    "seed": "5",
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fairmot.data import generate_dataset
+
+    out = tmp_path_factory.mktemp("tiny") / "data"
+    generate_dataset(out, sequences=2, frames=10, width=160, height=96, seed=11)
+    return out
+
+
+def _config(**changes: str) -> TrainConfig:
+    return TrainConfig.from_strings({**TINY, **changes})
+
+
+@pytest.mark.slow
+def test_one_epoch_writes_artifact_and_metric_lines(dataset: Path, tmp_path: Path) -> None:
+    lines: list[str] = []
+    result = train(
+        _config(num_epochs="1"), dataset, tmp_path / "model", tmp_path / "ck", log=lines.append
+    )
+    card = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert (tmp_path / "model" / "model.pt").is_file()
+    assert (tmp_path / "model" / "loss_curve.png").stat().st_size > 1000
+    assert card["arch"] == "lite" and card["nID"] == result.card.nID > 0
+    assert card["hyperparameters"]["lr"] == "0.001"
+    assert card["metrics"]["loss"] == pytest.approx(result.metrics["loss"])
+    parsed = parse_metrics("\n".join(lines))
+    assert parsed["epoch"] == [1.0]
+    assert set(parsed) >= {"loss", "hm_loss", "wh_loss", "off_loss", "id_loss", "lr"}
+    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["checkpoint-e0001-s0000000.pt"]
+
+
+def _stop_after(step: int, event: threading.Event, lines: list[str]):
+    def log(line: str) -> None:
+        lines.append(line)
+        if f"step={step} " in line:
+            event.set()
+
+    return log
+
+
+@pytest.mark.slow
+def test_stop_mid_epoch_then_resume_equals_uninterrupted_run(dataset: Path, tmp_path: Path) -> None:
+    config = _config(num_epochs="2", print_iter="1")
+    straight = train(config, dataset, tmp_path / "a", tmp_path / "ck_a", log=lambda _: None)
+
+    event = threading.Event()
+    lines: list[str] = []
+    with pytest.raises(TrainingInterrupted) as info:
+        train(
+            config,
+            dataset,
+            tmp_path / "b",
+            tmp_path / "ck_b",
+            log=_stop_after(2, event, lines),
+            stop_event=event,
+        )
+    assert info.value.epoch == 1 and info.value.step == 2
+    assert info.value.checkpoint is not None
+    assert info.value.checkpoint.name == "checkpoint-e0000-s0000002.pt"
+    assert not (tmp_path / "b" / "model.pt").exists()
+
+    resumed_lines: list[str] = []
+    resumed = train(config, dataset, tmp_path / "b", tmp_path / "ck_b", log=resumed_lines.append)
+    text = "\n".join(resumed_lines)
+    assert "resuming from checkpoint-e0000-s0000002.pt: epoch 1, step 2" in text
+    # The epoch counter continues: epoch 1 finishes (step 3), then epoch 2 (steps 4-6).
+    assert parse_metrics(text)["step"] == [3.0, 4.0, 5.0, 6.0]
+    assert resumed.epochs_done == straight.epochs_done == 2
+
+    a = torch.load(tmp_path / "a" / "model.pt", map_location="cpu", weights_only=False)
+    b = torch.load(tmp_path / "b" / "model.pt", map_location="cpu", weights_only=False)
+    a = a.get("state_dict", a)
+    b = b.get("state_dict", b)
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=key)
+    # The loss module (ID classifier, s_det, s_id) resumed too.
+    ck_a = torch.load(sorted((tmp_path / "ck_a").iterdir())[-1], weights_only=False)
+    ck_b = torch.load(sorted((tmp_path / "ck_b").iterdir())[-1], weights_only=False)
+    for key in ck_a["loss"]:
+        torch.testing.assert_close(ck_a["loss"][key], ck_b["loss"][key], rtol=1e-5, atol=1e-6)
+
+
+def test_unknown_arch_is_a_one_line_error(dataset: Path, tmp_path: Path) -> None:
+    with pytest.raises(TrainingError) as info:
+        train(_config(arch="resnet50"), dataset, tmp_path / "m", log=lambda _: None)
+    assert "resnet50" in str(info.value) and "lite" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_dataset_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"name": "x", "sequences": ["missing"]}')
+    with pytest.raises(TrainingError) as info:
+        train(_config(), tmp_path, tmp_path / "m", log=lambda _: None)
+    assert "missing" in str(info.value) and "\n" not in str(info.value)
