@@ -1,0 +1,54 @@
+"""Letterbox geometry with hand-computed values."""
+
+import numpy as np
+import pytest
+
+from fairmot.letterbox import Letterbox, letterbox, to_network_input
+
+
+def test_wide_input_pads_left_and_right():
+    image = np.zeros((48, 64, 3), np.uint8)
+    out, box = letterbox(image, 160, 96)
+    # scale = min(160/64, 96/48) = 2 -> 128x96 placed at x = (160-128)/2 = 16
+    assert box == Letterbox(
+        scale=2.0, pad_x=16.0, pad_y=0.0, out_w=160, out_h=96, src_w=64, src_h=48
+    )
+    assert out.shape == (96, 160, 3) and out.dtype == np.uint8
+    assert (out[:, :16] == 128).all() and (out[:, 144:] == 128).all()
+    assert (out[:, 16:144] == 0).all()
+
+
+def test_full_hd_to_reference_input_size():
+    _, box = letterbox(np.zeros((1080, 1920, 3), np.uint8), 1088, 608)
+    # scale = min(1088/1920, 608/1080) = 0.562963; width 1920*s = 1080.9 -> 1081, pad (1088-1081)//2
+    assert box.scale == pytest.approx(608 / 1080)
+    assert (box.pad_x, box.pad_y) == (3.0, 0.0)
+
+
+def test_boxes_map_into_the_input_and_back():
+    _, box = letterbox(np.zeros((48, 64, 3), np.uint8), 160, 96)
+    original = np.array([[10, 8, 22, 38]], np.float32)
+    moved = box.to_input(original)
+    np.testing.assert_allclose(moved, [[36, 16, 60, 76]])
+    np.testing.assert_allclose(box.to_original(moved), original)
+
+
+def test_to_original_clips_to_the_image():
+    box = Letterbox(scale=2.0, pad_x=16.0, pad_y=0.0, out_w=160, out_h=96, src_w=64, src_h=48)
+    # (0,0,160,96) in the input is (-8,0,72,48) in the original, clipped to (0,0,64,48)
+    np.testing.assert_allclose(box.to_original(np.array([[0, 0, 160, 96]])), [[0, 0, 64, 48]])
+
+
+def test_network_input_is_rgb_scaled_and_channels_first():
+    blue_bgr = np.zeros((4, 6, 3), np.uint8)
+    blue_bgr[..., 0] = 255
+    batch = to_network_input([blue_bgr, blue_bgr])
+    assert batch.shape == (2, 3, 4, 6) and batch.dtype == np.float32
+    assert (batch[:, 2] == 1.0).all() and (batch[:, 0] == 0.0).all()
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ValueError, match="positive"):
+        letterbox(np.zeros((0, 5, 3), np.uint8), 32, 32)
+    with pytest.raises(ValueError):
+        to_network_input([])
