@@ -50,6 +50,15 @@ def _accumulator(results: np.ndarray, gt: np.ndarray) -> Any:
     return acc
 
 
+def _as_rows(array: np.ndarray, columns: int, what: str) -> np.ndarray:
+    rows = np.asarray(array, dtype=np.float64)
+    if rows.size == 0:
+        return np.zeros((0, columns))
+    if rows.ndim != 2 or rows.shape[1] < columns:
+        raise ValueError(f"{what} must be rows of {columns} MOT columns, got shape {rows.shape}")
+    return rows[:, :columns]
+
+
 def _row_to_metrics(row: Any) -> dict[str, float]:
     out = {key: float(row[name]) for key, name in MOTMETRICS_NAMES.items()}
     # motmetrics' MOTP is the mean (1 - IoU) of matches; MOT Challenge reports the mean IoU.
@@ -71,8 +80,10 @@ def evaluate(results: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> EvalR
         raise ValueError("no ground-truth sequences to evaluate")
     accumulators, hota_states = [], {}
     for name in names:
-        seq_results = results.get(name, np.zeros((0, 7)))
-        kept_results, kept_gt = apply_mot_rules(seq_results, gt[name])
+        kept_results, kept_gt = apply_mot_rules(
+            _as_rows(results.get(name, np.zeros((0, 7))), 7, f"{name} results"),
+            _as_rows(gt[name], 9, f"{name} ground truth"),
+        )
         accumulators.append(_accumulator(kept_results, kept_gt))
         hota_states[name] = hota_sequence(kept_results, kept_gt)
     host = mm.metrics.create()

@@ -20,6 +20,8 @@ MATCH_IOU = 0.5
 
 def box_iou_tlwh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU (N,M) between (x, y, w, h) boxes."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
     a_max = a[:, None, :2] + a[:, None, 2:]
