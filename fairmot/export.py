@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from fairmot.model import load_artifact
+from fairmot.model.dcn import DCN
 
 HEAD_ORDER = ("hm", "wh", "reg", "id")
 # Opset 16 is the first with GridSample, which the pure-PyTorch deformable conv uses.
@@ -61,10 +62,9 @@ def export_onnx(
     width, height = input_w or card.input_w, input_h or card.input_h
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    if card.arch == "dla34":
-        for module in loaded.model.modules():
-            if hasattr(module, "backend"):
-                module.backend = "torch"  # torchvision's custom op has no ONNX symbolic
+    for module in loaded.model.modules():
+        if isinstance(module, DCN):
+            module.backend = "torch"  # torchvision's custom op has no ONNX symbolic
     wrapper = _TupleOutputs(loaded.model, HEAD_ORDER).eval()
     dummy = torch.rand(1, 3, height, width)
     try:

@@ -150,7 +150,8 @@ class DCN(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.zeros_(self.bias)
         nn.init.zeros_(self.conv_offset_mask.weight)
-        nn.init.zeros_(self.conv_offset_mask.bias)
+        if self.conv_offset_mask.bias is not None:
+            nn.init.zeros_(self.conv_offset_mask.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         # Channel order of the reference: first 2K channels are offsets, last K the mask logits.

@@ -11,16 +11,14 @@ HM_BIAS_INIT = -2.19
 def build_head(cin: int, cout: int, head_conv: int, *, heatmap: bool) -> nn.Module:
     """conv3x3(cin->head_conv) + ReLU + conv1x1 (or one conv1x1 when head_conv is 0)."""
     head: nn.Module
+    last = nn.Conv2d(head_conv or cin, cout, 1, bias=True)
     if head_conv > 0:
         head = nn.Sequential(
-            nn.Conv2d(cin, head_conv, 3, padding=1, bias=True),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(head_conv, cout, 1, bias=True),
+            nn.Conv2d(cin, head_conv, 3, padding=1, bias=True), nn.ReLU(inplace=True), last
         )
-        last = head[-1]
     else:
-        head = last = nn.Conv2d(cin, cout, 1, bias=True)
-    if heatmap:
+        head = last
+    if heatmap and last.bias is not None:
         nn.init.constant_(last.bias, HM_BIAS_INIT)
     else:
         for module in head.modules():
