@@ -18,22 +18,25 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 # Frames per forward pass: enough to fill a GPU at 1088x608 without blowing its memory.
 DEFAULT_MAX_BATCH_FRAMES = 8
 
 
-class Detector(Protocol):
-    def detect(self, frames_bgr: Sequence[np.ndarray]) -> list[Any]: ...
+class TrackingModel(Protocol):
+    """What the worker needs of fairmot.pipeline.FramePipeline."""
+
+    def infer(self, prepared: Sequence[Any]) -> list[Any]: ...
+
+    def update(self, tracker: Any, detections: Any) -> list[Any]: ...
 
 
 @dataclass
 class Job:
-    """Frames of one request, for one stream's tracker; the result is a list per frame."""
+    """Frames of one request (letterboxed by the request thread: `FramePipeline.prepare`), for
+    one stream's tracker; the result is the reported tracks per frame."""
 
     tracker: Any
-    frames: Sequence[np.ndarray]
+    frames: Sequence[Any]
     future: Future[list[list[Any]]] = field(default_factory=Future)
 
 
@@ -49,15 +52,15 @@ class WorkerStats:
 class InferenceWorker:
     """Owns the model's forward passes; `submit` is safe from any thread."""
 
-    def __init__(self, detector: Detector, *, max_frames: int = DEFAULT_MAX_BATCH_FRAMES) -> None:
-        self._detector = detector
+    def __init__(self, model: TrackingModel, *, max_frames: int = DEFAULT_MAX_BATCH_FRAMES) -> None:
+        self._model = model
         self._max_frames = max_frames
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self.stats = WorkerStats()
         self._thread.start()
 
-    def submit(self, tracker: Any, frames: Sequence[np.ndarray]) -> Future[list[list[Any]]]:
+    def submit(self, tracker: Any, frames: Sequence[Any]) -> Future[list[list[Any]]]:
         job = Job(tracker, frames)
         self._queue.put(job)
         return job.future
@@ -89,7 +92,7 @@ class InferenceWorker:
             frames = [frame for job in jobs for frame in job.frames]
             started = time.perf_counter()
             try:
-                detections = self._detector.detect(frames)
+                detections = self._model.infer(frames)
             except Exception as error:  # the model failed: every waiting request gets a 500
                 for job in jobs:
                     job.future.set_exception(error)
@@ -102,6 +105,6 @@ class InferenceWorker:
                 mine = detections[offset : offset + len(job.frames)]
                 offset += len(job.frames)
                 try:
-                    job.future.set_result([job.tracker.update(d) for d in mine])
+                    job.future.set_result([self._model.update(job.tracker, d) for d in mine])
                 except Exception as error:  # one stream's tracker failing spares the others
                     job.future.set_exception(error)

@@ -135,7 +135,8 @@ class TrackingService:
                     f"{stream.width}x{stream.height} (set by its frame 0)",
                 )
             tracker, next_frame = stream.tracker, stream.next_frame
-        future = self.worker.submit(tracker, request.frames)
+        prepared = [self.pipeline.prepare(frame) for frame in request.frames]
+        future = self.worker.submit(tracker, prepared)
         try:
             per_frame = future.result(timeout=INVOCATION_TIMEOUT_S)
         except FutureTimeout:

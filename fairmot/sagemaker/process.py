@@ -1,0 +1,142 @@
+"""The `process` entry point: SageMaker's processing contract for whole videos.
+
+Every video under /opt/ml/processing/input/video/ (recursively; mp4, avi, mov, mkv) is tracked with
+the model artifact from /opt/ml/processing/input/model/ (model.tar.gz or model.pt + model.json).
+Each video's results go to /opt/ml/processing/output/<relative path without suffix>/:
+annotated.mp4, tracks.txt (MOT Challenge), tracks.json and summary.json, written all or nothing.
+`manifest.json` in the output root lists what was produced and what failed. A video that cannot be
+read fails alone; if no video was found or all of them failed, the reason goes to
+/opt/ml/output/message (SageMaker's FailureReason) and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairmot.sagemaker.paths import ProcessingPaths
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv"})
+MANIFEST = "manifest.json"
+DEFAULT_BATCH_FRAMES = 8  # frames per forward pass; FAIRMOT_BATCH_SIZE changes it
+
+
+@dataclass
+class RunManifest:
+    """What `manifest.json` records about one processing run."""
+
+    model: dict[str, Any]
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def find_videos(root: Path) -> list[Path]:
+    """Videos under root, recursively, in a stable order."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
+    """Relative output folder per video: its path without suffix (`cam1/a.mp4` -> `cam1/a`);
+    videos differing only by suffix keep it (`a_mp4`, `a_avi`) so none overwrites another."""
+    stems = Counter(v.relative_to(root).with_suffix("") for v in videos)
+    names = {}
+    for video in videos:
+        stem = video.relative_to(root).with_suffix("")
+        names[video] = (
+            stem
+            if stems[stem] == 1
+            else stem.with_name(f"{stem.name}_{video.suffix.lower().lstrip('.')}")
+        )
+    return names
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2))
+    os.replace(partial, path)
+
+
+def fail(paths: ProcessingPaths, message: str) -> int:
+    paths.message_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.message_file.write_text(message + "\n")
+    print(f"processing failed: {message}", file=sys.stderr, flush=True)
+    return 1
+
+
+def run(paths: ProcessingPaths) -> int:
+    """Track every video; the exit code (0 when at least one video succeeded)."""
+    from fairmot.sagemaker.artifact import load_pipeline
+
+    started = time.perf_counter()
+    videos = find_videos(paths.video_dir)
+    if not videos:
+        suffixes = ", ".join(sorted(VIDEO_SUFFIXES))
+        return fail(paths, f"no video ({suffixes}) found under {paths.video_dir}")
+    batch = int(os.environ.get("FAIRMOT_BATCH_SIZE") or DEFAULT_BATCH_FRAMES)
+    try:
+        pipeline = load_pipeline(paths.model_dir, batch_size=batch)
+    except Exception as error:
+        return fail(paths, f"cannot load the model from {paths.model_dir}: {error}")
+    card = pipeline.card
+    manifest = RunManifest(
+        model={"arch": card.arch, "input_w": card.input_w, "input_h": card.input_h}
+    )
+    names = output_names(videos, paths.video_dir)
+    show_progress = sys.stderr.isatty()
+    for number, video in enumerate(videos, 1):
+        relative = str(video.relative_to(paths.video_dir))
+        out_dir = paths.output_dir / names[video]
+        print(f"[{number}/{len(videos)}] {relative} -> {out_dir}", flush=True)
+        try:
+            summary = pipeline.track_video(video, out_dir, progress=show_progress)
+        except Exception as error:  # one bad video fails alone; the others go on
+            reason = f"{type(error).__name__}: {error}"
+            print(f"  failed: {reason}", file=sys.stderr, flush=True)
+            manifest.failures.append({"video": relative, "error": reason})
+            continue
+        print(
+            f"  {summary.frames} frames, {summary.tracks} tracks, {summary.fps:.1f} fps", flush=True
+        )
+        manifest.outputs.append(
+            {
+                "video": relative,
+                "output": str(names[video]),
+                "files": sorted(p.name for p in out_dir.iterdir() if p.is_file()),
+                "frames": summary.frames,
+                "tracks": summary.tracks,
+                "fps": round(summary.fps, 3),
+            }
+        )
+    manifest.seconds = round(time.perf_counter() - started, 3)
+    write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+    if not manifest.outputs:
+        first = manifest.failures[0]
+        return fail(
+            paths,
+            f"all {len(videos)} video(s) failed; first: {first['video']}: {first['error']}",
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """SageMaker runs `process` with no arguments (or the job's ContainerArguments, unused)."""
+    del argv
+    paths = ProcessingPaths.from_env()
+    try:
+        return run(paths)
+    except Exception as error:  # a bug: still a failure SageMaker can show
+        return fail(paths, f"{type(error).__name__}: {error}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
