@@ -49,7 +49,7 @@ class Annotator:
         thickness = max(1, round(min(frame_bgr.shape[:2]) / 300))
         font_scale = max(0.35, min(frame_bgr.shape[:2]) / 1000)
         for track in tracks:
-            x1, y1, x2, y2 = (int(round(v)) for v in track.box)
+            x1, y1, x2, y2 = (round(float(v)) for v in track.box)
             colour = colour_for_id(track.track_id)
             trail = self._trails.setdefault(track.track_id, deque(maxlen=self.trail_length))
             trail.append(((x1 + x2) // 2, (y1 + y2) // 2))

@@ -1,0 +1,197 @@
+"""FramePipeline and `fairmot track` on real video files with a small random-init lite model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fairmot.cli import main
+from fairmot.evaluation import read_mot_results
+from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
+from fairmot.pipeline import FramePipeline, OutputFilter
+from fairmot.video import VideoError, open_video
+from fairmot.video.outputs import OUTPUT_NAMES
+
+W, H, FPS, FRAMES = 160, 96, 25, 24
+# Random weights give a near-constant heatmap; amplifying its last layer turns the random
+# features into a few dozen sharp peaks a frame above CONF, so the tracker has work.
+HM_GAIN, CONF = 300.0, 0.8
+# A random-init wh head predicts sides of either sign; fixed ltrb (stride units) gives
+# 24x48 px upright boxes that pass the output filter.
+LTRB = (3.0, 6.0, 3.0, 6.0)
+
+
+def write_clip(path: Path, frames: int = FRAMES, size: tuple[int, int] = (W, H)) -> Path:
+    w, h = size
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i in range(frames):
+            frame = np.full((h, w, 3), 60, np.uint8)
+            cv2.rectangle(frame, (10 + 4 * i, 20), (34 + 4 * i, 80), (0, 180, 250), -1)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded() -> LoadedModel:
+    card = ModelCard(arch="lite", input_w=W, input_h=H, hyperparameters={"conf_thres": CONF})
+    torch.manual_seed(0)
+    model = build_model(card).eval()
+    with torch.no_grad():
+        model.hm[-1].weight.mul_(HM_GAIN)
+        model.wh[-1].weight.zero_()
+        model.wh[-1].bias.copy_(torch.tensor(LTRB))
+    return LoadedModel(model=model, card=card)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_clip(tmp_path_factory.mktemp("clip") / "walk.mp4")
+
+
+def test_batched_detection_equals_frame_by_frame_and_maps_to_each_frames_pixels(
+    loaded: LoadedModel,
+) -> None:
+    pipeline = FramePipeline(loaded, batch_size=3)
+    assert pipeline.conf_thres == CONF, "the card's training threshold is the default"
+    rng = np.random.default_rng(0)
+    # Frames of different streams and sizes in one call, as the endpoint batches them.
+    frames = [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for w, h in [(320, 192)] * 3]
+    frames += [rng.integers(0, 255, (200, 100, 3), dtype=np.uint8)]
+    batched = pipeline.detect(frames)
+    single = [FramePipeline(loaded, batch_size=1).detect([f])[0] for f in frames]
+    assert len(batched) == len(frames)
+    for a, b, frame in zip(batched, single, frames, strict=True):
+        assert len(a) > 0
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+        assert (a.scores > CONF).all()
+        assert a.embeddings.shape == (len(a), loaded.card.reid_dim)
+        h, w = frame.shape[:2]
+        assert (a.boxes >= 0).all() and (a.boxes[:, [0, 2]] <= w).all()
+        assert (a.boxes[:, [1, 3]] <= h).all()
+    # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96.
+    sizes = batched[0].boxes[:, 2:] - batched[0].boxes[:, :2]
+    inner = (batched[0].boxes[:, 0] > 0) & (batched[0].boxes[:, 2] < 320)
+    inner &= (batched[0].boxes[:, 1] > 0) & (batched[0].boxes[:, 3] < 192)
+    np.testing.assert_allclose(sizes[inner], [[48, 96]] * int(inner.sum()), atol=0.1)
+
+
+def test_output_filter_drops_small_and_wide_boxes() -> None:
+    rule = OutputFilter()
+    assert rule.keep([0, 0, 20, 40])
+    assert not rule.keep([0, 0, 8, 12]), "area 96 <= 100"
+    assert not rule.keep([0, 0, 40, 20]), "w/h 2 > 1.6"
+    assert OutputFilter(min_box_area=0, max_aspect_ratio=3).keep([0, 0, 8, 12])
+
+
+def test_tracking_a_stream_does_not_depend_on_how_frames_are_batched(
+    loaded: LoadedModel, clip: Path
+) -> None:
+    pipeline = FramePipeline(loaded)
+    frames = list(open_video(clip))[:8]
+    whole = pipeline.track_frames(frames, pipeline.new_tracker(FPS))
+    tracker = pipeline.new_tracker(FPS)
+    one_by_one = [pipeline.update(tracker, pipeline.detect([f])[0]) for f in frames]
+    for a, b in zip(whole, one_by_one, strict=True):
+        assert [t.track_id for t in a] == [t.track_id for t in b]
+        np.testing.assert_allclose([t.box for t in a], [t.box for t in b], atol=1e-3)
+    # Only the box moves, so most detections recur and keep their ids once confirmed.
+    first, last = {t.track_id for t in whole[1]}, {t.track_id for t in whole[-1]}
+    assert first and len(first & last) >= len(first) // 2
+
+
+def test_track_video_writes_all_outputs_consistently(
+    loaded: LoadedModel, clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    summary = FramePipeline(loaded).track_video(clip, out, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES), "no staging left"
+    annotated = open_video(out / "annotated.mp4")
+    assert (annotated.width, annotated.height, annotated.fps) == (W, H, FPS)
+    assert len(list(annotated)) == FRAMES
+    with av.open(str(out / "annotated.mp4")) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    rows = read_mot_results(out / "tracks.txt")
+    assert len(rows) > 0 and rows[:, 0].min() >= 1 and rows[:, 0].max() <= FRAMES
+    assert all(line.endswith(",-1,-1,-1") for line in (out / "tracks.txt").read_text().split())
+    tracks_json = json.loads((out / "tracks.json").read_text())
+    assert [f["frame"] for f in tracks_json["frames"]] == list(range(1, FRAMES + 1))
+    listed = sorted(
+        (f["frame"], t["track_id"], *t["bbox"]) for f in tracks_json["frames"] for t in f["tracks"]
+    )
+    np.testing.assert_allclose(np.array(listed), rows[:, :6], atol=0.01)
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["frames"] == summary.frames == FRAMES
+    assert saved["tracks"] == len(set(rows[:, 1])) > 0
+    assert set(saved["timings"]) == {"decode", "infer", "track", "encode"}
+    assert all(v > 0 for v in saved["timings"].values())
+    assert saved["codec"] == "h264" and saved["fps"] > 0
+
+
+def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Path) -> None:
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (W, H))
+    for i in range(FRAMES):
+        writer.write(np.full((H, W, 3), i * 10, np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")  # an earlier run's result must not survive
+    with pytest.raises(VideoError, match="truncated"):
+        FramePipeline(loaded).track_video(cut, out, progress=False)
+    assert list(out.iterdir()) == []
+
+
+def test_cli_tracks_an_image_folder_without_video(
+    loaded: LoadedModel, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artifact = save_artifact(loaded.model, loaded.card, tmp_path / "model", tarball=True)
+    img1 = tmp_path / "SEQ" / "img1"
+    img1.mkdir(parents=True)
+    for i in range(6):
+        cv2.imwrite(str(img1 / f"{i + 1:06d}.jpg"), np.full((H, W, 3), 90, np.uint8))
+    out = tmp_path / "out"
+    code = main(
+        [
+            "track",
+            str(img1.parent),
+            "--model",
+            str(artifact),
+            "--out",
+            str(out),
+            "--no-video",
+            "--batch-size",
+            "2",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert "tracked 6 frames of SEQ" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.json", "tracks.txt"]
+    assert json.loads((out / "summary.json").read_text())["codec"] is None
+
+
+@pytest.mark.parametrize("bad", ["missing.mp4", "notes.mp4", "empty-dir"])
+def test_cli_bad_input_is_one_line_and_non_zero(
+    loaded: LoadedModel, tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    (tmp_path / "notes.mp4").write_text("not a video")
+    (tmp_path / "empty-dir").mkdir()
+    model_dir = save_artifact(loaded.model, loaded.card, tmp_path / "model")
+    out = tmp_path / "out"
+    code = main(["track", str(tmp_path / bad), "--model", str(model_dir), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("fairmot track: ") and err.count("\n") == 1
+    assert not out.exists() or list(out.iterdir()) == []
