@@ -1,6 +1,7 @@
 """Synthetic scenes: valid MOT sequences, deterministic, tight boxes, occlusion-aware visibility."""
 
 import numpy as np
+
 from fairmot.cli import main
 from fairmot.data import read_manifest, read_sequence
 from fairmot.data.synth import generate_dataset
