@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,7 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = (
             {} if cache and per_image * len(samples) <= CACHE_BYTES else None
         )
-        self._draws = itertools.count()
+        self._draws = 0
 
     @property
     def num_samples(self) -> int:
@@ -90,7 +89,8 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
 
     def _rng(self, index: int) -> np.random.Generator:
         # torch's seed differs per DataLoader worker and epoch; the counter differs per draw.
-        return np.random.default_rng((torch.initial_seed() % 2**63, index, next(self._draws)))
+        self._draws += 1
+        return np.random.default_rng((torch.initial_seed() % 2**63, index, self._draws))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image, boxes = self._load(index)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fairmot.data.errors import DatasetError
 
@@ -19,7 +20,7 @@ class TuningSpec(BaseModel):
 
     # e.g. {"lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"},
     #       "id_loss": {"values": ["ce", "focal"]}}
-    ranges: dict[str, dict[str, str | list[str]]] = Field(default_factory=dict)
+    ranges: dict[str, dict[str, Any]] = Field(default_factory=dict)
     objective: str = "val_idf1"
     objective_type: str = "Maximize"
     max_jobs: int = Field(default=4, ge=1)
@@ -36,6 +37,22 @@ class DatasetManifest(BaseModel):
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     tuning: TuningSpec | None = None
     deploy: bool = False
+
+    @field_validator("hyperparameters", mode="before")
+    @classmethod
+    def _as_strings(cls, value: Any) -> Any:
+        """SageMaker takes hyperparameters as strings; accept JSON numbers and booleans too."""
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if isinstance(item, bool):
+                out[key] = "1" if item else "0"
+            elif isinstance(item, int | float):
+                out[key] = str(item)
+            else:
+                out[key] = item
+        return out
 
 
 def read_manifest(dataset_dir: str | Path, *, check_sequences: bool = True) -> DatasetManifest:

@@ -46,3 +46,14 @@ def test_unknown_key_and_missing_file_are_errors(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"name": "x", "sequences": ["A"], "x": 1}))
     with pytest.raises(DatasetError, match="invalid manifest"):
         read_manifest(tmp_path, check_sequences=False)
+
+
+def test_numeric_hyperparameters_become_strings(tmp_path):
+    manifest = DatasetManifest.model_validate(
+        {
+            "name": "x",
+            "sequences": ["A"],
+            "hyperparameters": {"num_epochs": 5, "lr": 1e-4, "amp": True},
+        }
+    )
+    assert manifest.hyperparameters == {"num_epochs": "5", "lr": "0.0001", "amp": "1"}
