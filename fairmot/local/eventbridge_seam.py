@@ -1,0 +1,156 @@
+"""SEAM: EventBridge rules -> Step Functions (and Lambda) targets; published events observed.
+
+moto 5.2.5 delivers rule matches only to logs, archives, SQS, buses and API destinations; a
+state-machine target raises NotImplementedError (swallowed on the S3 -> EventBridge path, so
+executions silently go missing). This module wraps `moto.events.models.Rule.send_to_targets`:
+Step Functions targets start an execution with the event (Input / InputPath / InputTransformer
+honoured, as EventBridge does), Lambda targets invoke the handler asynchronously, and every other
+target still goes through moto. It also wraps `EventsBackend.put_events` so each event put on a
+custom bus is printed and appended to a JSON-lines log, as it happens.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fairmot.local.seam import Patches
+
+EventObserver = Callable[[dict[str, Any]], None]
+
+
+def _iso_time(value: Any) -> Any:
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def _event_for_target(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as EventBridge hands it to a target (no moto bookkeeping, ISO time)."""
+    delivered = {k: v for k, v in copy.deepcopy(event).items() if k != "ingestion-time"}
+    if "time" in delivered:
+        delivered["time"] = _iso_time(delivered["time"])
+    return delivered
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What EventBridge passes to a target: Input, InputPath, InputTransformer or the event."""
+    if target.get("Input") is not None:
+        return json.loads(target["Input"])
+    if target.get("InputPath"):
+        from jsonpath_ng.ext import parse
+
+        found = [m.value for m in parse(target["InputPath"]).find(event)]
+        return found[0] if found else None
+    transformer = target.get("InputTransformer")
+    if transformer:
+        from moto.events.utils import EventTemplateParser
+
+        rendered = EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+        return rendered
+    return event
+
+
+def _start_execution(arn: str, payload: Any) -> None:
+    from moto.stepfunctions.responses import get_backend
+
+    parts = arn.split(":")
+    account, region = parts[4], parts[3]
+    backend = get_backend(account, region)
+    # EventBridge names executions with a random id; idempotence is the workflow's own job.
+    backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=json.dumps(payload))
+
+
+def _invoke_lambda(arn: str, payload: Any) -> None:
+    from fairmot.local.lambda_seam import invoke_function
+
+    threading.Thread(target=invoke_function, args=(arn, payload), daemon=True).start()
+
+
+_LOCAL_TARGETS: dict[str, Callable[[str, Any], None]] = {
+    "states": _start_execution,
+    "lambda": _invoke_lambda,
+}
+
+
+class PublishedEvents:
+    """Prints each event put on a custom bus and appends it to a JSON-lines file."""
+
+    def __init__(self, log_path: Path | None = None, *, echo: bool = True) -> None:
+        self.log_path = log_path
+        self.echo = echo
+        self.events: list[dict[str, Any]] = []
+        self.observers: list[EventObserver] = []
+        self._lock = threading.Lock()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        detail_text = entry.get("Detail") or "{}"
+        try:
+            detail = json.loads(detail_text)
+        except ValueError:
+            detail = detail_text
+        event = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "bus": entry.get("EventBusName"),
+            "source": entry.get("Source"),
+            "detail-type": entry.get("DetailType"),
+            "detail": detail,
+        }
+        with self._lock:
+            self.events.append(event)
+            if self.log_path is not None:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                with self.log_path.open("a") as log:
+                    log.write(json.dumps(event, default=str) + "\n")
+        if self.echo:
+            print(
+                f"[event] {event['detail-type']} ({event['source']}) on {event['bus']}", flush=True
+            )
+        for observer in list(self.observers):
+            observer(event)
+
+
+def install(patches: Patches, published: PublishedEvents) -> None:
+    """Wrap Rule.send_to_targets and EventsBackend.put_events (see the module docstring)."""
+    from moto.events.models import EventsBackend, Rule
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        local = [t for t in self.targets if t["Arn"].split(":")[2] in _LOCAL_TARGETS]
+        others = [t for t in self.targets if t not in local]
+        if others:
+            kept = self.targets
+            self.targets = others
+            try:
+                original_send(self, original_event, transform_input)
+            finally:
+                self.targets = kept
+        event = _event_for_target(original_event)
+        for target in local:
+            _LOCAL_TARGETS[target["Arn"].split(":")[2]](target["Arn"], target_input(target, event))
+
+    original_put = EventsBackend.put_events
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries = original_put(self, events)
+        for event, entry in zip(events, entries, strict=False):
+            bus = event.get("EventBusName") or "default"
+            if "EventId" in entry and bus.rsplit("/", 1)[-1] != "default":
+                published.record(event)
+        return entries  # type: ignore[no-any-return]
+
+    patches.patch_attribute(Rule, "send_to_targets", send_to_targets)
+    patches.patch_attribute(EventsBackend, "put_events", put_events)

@@ -1,0 +1,75 @@
+"""Book-keeping for the places where local mode patches moto's internals.
+
+Every seam module patches moto through `patch_attribute`, which refuses to patch an attribute
+that is missing (a moto upgrade that renames it fails loudly, not silently) and records how to
+undo the patch. moto is pinned exactly in pyproject.toml; tests/unit/test_local_seams.py pins
+each seam.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PINNED_MOTO_VERSION = "5.2.5"
+
+
+class SeamError(RuntimeError):
+    """moto no longer has the internal that a local-mode seam patches."""
+
+
+@dataclass
+class Patches:
+    """The attributes one seam replaced, so `undo` can put them back."""
+
+    undo_steps: list[Callable[[], None]] = field(default_factory=list)
+
+    def patch_attribute(self, owner: Any, name: str, replacement: Any) -> Any:
+        """Replace `owner.name`; return the original. Raises SeamError if it is missing."""
+        if name not in vars(owner) and not hasattr(owner, name):
+            raise SeamError(
+                f"moto changed: {getattr(owner, '__qualname__', owner)}.{name} is gone; "
+                f"local mode is written against moto=={PINNED_MOTO_VERSION}"
+            )
+        had_own = name in vars(owner)
+        original = vars(owner)[name] if had_own else getattr(owner, name)
+        setattr(owner, name, replacement)
+
+        def undo() -> None:
+            if had_own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+
+        self.undo_steps.append(undo)
+        return original
+
+    def add_attribute(self, owner: Any, name: str, value: Any) -> None:
+        """Add an attribute moto lacks (an API it does not implement); undone like a patch."""
+        if hasattr(owner, name):
+            raise SeamError(
+                f"moto now has {getattr(owner, '__qualname__', owner)}.{name}: "
+                "review whether the local-mode addition is still needed"
+            )
+        setattr(owner, name, value)
+        self.undo_steps.append(lambda: delattr(owner, name))
+
+    def undo(self) -> None:
+        while self.undo_steps:
+            self.undo_steps.pop()()
+
+
+_install_lock = threading.Lock()
+
+
+def check_moto_version() -> None:
+    """Refuse to patch any moto other than the pinned one."""
+    import moto
+
+    if moto.__version__ != PINNED_MOTO_VERSION:
+        raise SeamError(
+            f"local mode patches moto internals and is pinned to moto=={PINNED_MOTO_VERSION}; "
+            f"found {moto.__version__}. Install the pinned version or review every seam."
+        )
