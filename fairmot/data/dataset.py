@@ -16,7 +16,9 @@ from fairmot.data.labels import Sample, collect_labels
 from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
 from fairmot.letterbox import letterbox
 
-CACHE_BYTES = 3 << 30  # decoded inputs are kept in memory while they fit (synthetic sets do)
+CACHE_BYTES = 1 << 30  # per process: letterboxed inputs stay in memory while they fit
+    1 << 30
+)  # per process: letterboxed images stay in memory while they fit (synthetic sets do)
 
 
 def read_image(path: Path) -> np.ndarray:
