@@ -1,0 +1,55 @@
+"""Deploy step: one DescribeEndpoint per turn of the wait loop, with a bound on the turns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from errors import EndpointFailedError, EndpointTimeoutError
+from models import Meta
+from settings import env_int
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+FAILED_STATES = {"Failed", "OutOfService", "Deleting"}
+
+
+def assess(
+    deployed: dict[str, Any], endpoint: Mapping[str, Any], config_name: str, max_polls: int
+) -> dict[str, Any]:
+    """The next `deployed` record: ready, still waiting, or an error."""
+    name = deployed["endpointName"]
+    polls = int(deployed.get("polls", 0)) + 1
+    status = str(endpoint.get("EndpointStatus"))
+    if status in FAILED_STATES:
+        raise EndpointFailedError(f"endpoint {name} is {status}: {endpoint.get('FailureReason')}")
+    serving = endpoint.get("EndpointConfigName")
+    ready = status == "InService" and serving == config_name
+    if status == "InService" and not ready:
+        # InService on another config after our update: SageMaker rolled the update back.
+        raise EndpointFailedError(
+            f"endpoint {name} serves {serving}, not {config_name}: the update was rolled back "
+            f"({endpoint.get('FailureReason')})"
+        )
+    if not ready and polls >= max_polls:
+        raise EndpointTimeoutError(f"endpoint {name} still {status} after {polls} polls")
+    return {**deployed, "polls": polls, "ready": ready, "status": status}
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {deployed, endpointConfigName, meta} -> deployed (+ polls, ready, status)."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    deployed = event["deployed"]
+    endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=deployed["endpointName"])
+    result = assess(
+        deployed, endpoint, event["endpointConfigName"], env_int("ENDPOINT_MAX_POLLS", 120)
+    )
+    logger.info("endpoint status", extra={"status": result["status"], "polls": result["polls"]})
+    return result

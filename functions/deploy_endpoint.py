@@ -1,0 +1,69 @@
+"""Deploy step: create the endpoint, or update it in place when it exists (SageMaker swaps
+the fleet blue/green, so the old model keeps serving until the new one is healthy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from errors import EndpointBusyError, EndpointFailedError
+from models import Meta
+from plan_deployment import describe_or_none
+from tags import pipeline_tags
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+# UpdateEndpoint is refused while one of these is in progress: wait and retry.
+BUSY_STATES = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+
+
+def choose_action(endpoint: dict[str, Any] | None) -> str:
+    """ "create" or "update"; raises when the endpoint cannot take an update now."""
+    if endpoint is None:
+        return "create"
+    status = endpoint.get("EndpointStatus")
+    name = endpoint.get("EndpointName")
+    if status in BUSY_STATES:
+        raise EndpointBusyError(f"endpoint {name} is {status}; retrying later")
+    if status == "Failed":
+        raise EndpointFailedError(
+            f"endpoint {name} is Failed ({endpoint.get('FailureReason')}); delete it "
+            f"(aws sagemaker delete-endpoint --endpoint-name {name}) and deploy again"
+        )
+    return "update"
+
+
+def deploy(
+    sagemaker: Any, endpoint_name: str, config_name: str, model_uri: str, meta: Meta
+) -> dict[str, Any]:
+    action = choose_action(
+        describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
+    )
+    if action == "create":
+        arn = sagemaker.create_endpoint(
+            EndpointName=endpoint_name, EndpointConfigName=config_name,
+            Tags=pipeline_tags(meta, model=model_uri),
+        )["EndpointArn"]  # fmt: skip
+    else:
+        arn = sagemaker.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)[
+            "EndpointArn"
+        ]
+    return {"endpointName": endpoint_name, "endpointArn": arn, "action": action, "polls": 0,
+            "ready": False, "status": "Creating" if action == "create" else "Updating"}  # fmt: skip
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {endpointName, endpointConfigName, modelUri, meta} -> deployed."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    result = deploy(
+        boto3.client("sagemaker"), event["endpointName"], event["endpointConfigName"],
+        event["modelUri"], meta,
+    )  # fmt: skip
+    logger.info("endpoint requested", extra=result)
+    return result

@@ -1,0 +1,113 @@
+"""Deploy step: CreateModel / CreateEndpointConfig requests named from the artifact, and what
+already exists (a duplicate event, or a retry after a partial run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_errors import is_missing
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+from models import DeploymentRequest, Meta
+from names import object_name, validate_name
+from settings import env, env_int, name_prefix
+from tags import pipeline_tags
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+VARIANT_NAME = "AllTraffic"
+# Endpoint states in which the endpoint already is (or is becoming) what we would deploy.
+SERVING_STATES = {"InService", "Creating", "Updating", "SystemUpdating"}
+
+
+def describe_or_none(describe: Any, **name: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = describe(**name)
+    except ClientError as error:
+        if is_missing(error):
+            return None
+        raise
+    return result
+
+
+def model_label(key: str) -> str:
+    """models/<name>/model.tar.gz -> <name>; training-output/<job>/output/model.tar.gz -> <job>."""
+    parts = [p for p in key.split("/")[:-1] if p not in ("models", "output", "training-output")]
+    return parts[-1] if parts else "model"
+
+
+def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, Any]:
+    image = env("SERVE_IMAGE_URI")
+    instance_type = env("SERVING_INSTANCE_TYPE", "ml.g4dn.xlarge")
+    instance_count = env_int("SERVING_INSTANCE_COUNT", 1)
+    endpoint_name = validate_name(request.endpointName or env("ENDPOINT_NAME"))
+    m = request.model
+    label = model_label(m.key)
+    model_name = object_name(
+        name_prefix(), "model", label, bucket=m.bucket, key=m.key, etag=m.etag,
+        salt=f"{request.runId}|{image}",
+    )  # fmt: skip
+    # The config also depends on the instances, so changing them deploys anew.
+    config_name = object_name(
+        name_prefix(), "cfg", label, bucket=m.bucket, key=m.key, etag=m.etag,
+        salt=f"{request.runId}|{image}|{instance_type}|{instance_count}",
+    )  # fmt: skip
+    endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
+    duplicate = bool(
+        endpoint
+        and endpoint.get("EndpointConfigName") == config_name
+        and endpoint.get("EndpointStatus") in SERVING_STATES
+    )
+    tags = pipeline_tags(meta, model=m.uri)
+    return {
+        "duplicate": duplicate,
+        "modelExists": describe_or_none(sagemaker.describe_model, ModelName=model_name) is not None,
+        "endpointConfigExists": describe_or_none(
+            sagemaker.describe_endpoint_config, EndpointConfigName=config_name
+        )
+        is not None,
+        "endpointName": endpoint_name,
+        "modelUri": m.uri,
+        "pollSeconds": env_int("ENDPOINT_POLL_SECONDS", 30),
+        "model": {
+            "ModelName": model_name,
+            "PrimaryContainer": {
+                "Image": image,
+                "ModelDataUrl": m.uri,
+                "Environment": {"FAIRMOT_MODEL_URI": m.uri},
+            },
+            "ExecutionRoleArn": env("SAGEMAKER_ROLE_ARN"),
+            "Tags": tags,
+        },
+        "endpointConfig": {
+            "EndpointConfigName": config_name,
+            "ProductionVariants": [
+                {
+                    "VariantName": VARIANT_NAME,
+                    "ModelName": model_name,
+                    "InitialInstanceCount": instance_count,
+                    "InstanceType": instance_type,
+                    "InitialVariantWeight": 1.0,
+                }
+            ],
+            "Tags": tags,
+        },
+    }
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {request, meta} -> plan."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    request = DeploymentRequest.model_validate(event["request"])
+    result = plan(boto3.client("sagemaker"), request, meta)
+    if result["duplicate"]:
+        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+    logger.info("deployment planned", extra={k: result[k] for k in ("duplicate", "endpointName")})
+    return result

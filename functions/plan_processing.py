@@ -1,0 +1,159 @@
+"""Batch step: the CreateProcessingJob request for one video (video + model in, results out).
+
+The model is the request's modelUri, else the one the endpoint serves, else the newest
+registered one (registry/latest.json); with none of them the video cannot be processed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+from typing import Any
+
+import boto3
+from aws_errors import is_missing
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+from errors import NoModelError
+from models import Meta, Video, VideoRequest, parse_s3_uri
+from names import object_name
+from plan_deployment import describe_or_none
+from plan_training import job_exists
+from register_model import LATEST_KEY
+from settings import env, env_int, name_prefix
+from tags import pipeline_tags
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+# The processing contract (DESIGN section 6).
+VIDEO_DIR = "/opt/ml/processing/input/video"
+MODEL_DIR = "/opt/ml/processing/input/model"
+OUTPUT_DIR = "/opt/ml/processing/output"
+VOLUME_SIZE_GB = 50
+MAX_PROCESSING_SECONDS = 24 * 3600
+
+
+def served_model(sagemaker: Any, endpoint_name: str) -> str | None:
+    """The ModelDataUrl behind the endpoint, if it exists."""
+    endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
+    if not endpoint:
+        return None
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    url = model.get("PrimaryContainer", {}).get("ModelDataUrl")
+    return str(url) if url else None
+
+
+def latest_model(s3: Any, bucket: str) -> str | None:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=LATEST_KEY)["Body"].read()
+    except ClientError as error:
+        if is_missing(error):
+            return None
+        raise
+    uri = json.loads(body).get("modelUri")
+    return str(uri) if uri else None
+
+
+def resolve_model(s3: Any, sagemaker: Any, request: VideoRequest, endpoint_name: str) -> str:
+    uri = (
+        request.modelUri
+        or served_model(sagemaker, endpoint_name)
+        or latest_model(s3, request.video.bucket)
+    )
+    if not uri:
+        raise NoModelError(
+            f"no model to process {request.video.uri}: deploy one, train one, or pass modelUri "
+            "in a Video Processing Requested event"
+        )
+    parse_s3_uri(uri)
+    return uri
+
+
+def s3_input(name: str, uri: str, local: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": local,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }
+
+
+def plan(
+    s3: Any, sagemaker: Any, request: VideoRequest, video: Video, meta: Meta
+) -> dict[str, Any]:
+    model_uri = resolve_model(s3, sagemaker, request, env("ENDPOINT_NAME", "fairmot-dev-tracker"))
+    obj = video.object
+    stem = PurePosixPath(obj.key).stem
+    name = object_name(
+        name_prefix(), "proc", stem, bucket=obj.bucket, key=obj.key, etag=obj.etag,
+        salt=f"{request.runId}|{model_uri}",
+    )  # fmt: skip
+    duplicate = job_exists(sagemaker.describe_processing_job, ProcessingJobName=name)
+    # The job writes output/<stem>/...; uploading output/ to the parent of the results prefix
+    # puts it at results/<same path without suffix>/.
+    parent = video.resultsPrefix.rstrip("/").rsplit("/", 1)[0] + "/"
+    request_body = {
+        "ProcessingJobName": name,
+        "ProcessingInputs": [
+            s3_input("video", video.uri, VIDEO_DIR),
+            s3_input("model", model_uri, MODEL_DIR),
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "results",
+                    "S3Output": {
+                        "S3Uri": parent,
+                        "LocalPath": OUTPUT_DIR,
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": env_int("PROCESSING_INSTANCE_COUNT", 1),
+                "InstanceType": env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge"),
+                "VolumeSizeInGB": VOLUME_SIZE_GB,
+            }
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_PROCESSING_SECONDS},
+        "AppSpecification": {
+            "ImageUri": env("PROCESS_IMAGE_URI"),
+            "ContainerEntrypoint": ["process"],
+        },
+        "Environment": {"FAIRMOT_VIDEO_URI": video.uri, "FAIRMOT_MODEL_URI": model_uri},
+        "RoleArn": env("SAGEMAKER_ROLE_ARN"),
+        "Tags": pipeline_tags(meta, video=video.uri),
+    }
+    results = {"prefix": video.resultsPrefix, "summaryUri": f"{video.resultsPrefix}summary.json"}
+    return {
+        "duplicate": duplicate,
+        "request": request_body,
+        "results": results,
+        "modelUri": model_uri,
+    }
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {request, video, meta} -> {duplicate, request, results, modelUri}."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    result = plan(
+        boto3.client("s3"), boto3.client("sagemaker"), VideoRequest.model_validate(event["request"]),
+        Video.model_validate(event["video"]), meta,
+    )  # fmt: skip
+    if result["duplicate"]:
+        metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+    logger.info("processing planned", extra={"job": result["request"]["ProcessingJobName"]})
+    return result

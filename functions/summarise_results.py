@@ -1,0 +1,68 @@
+"""Batch step: read the processing job's summary.json and list the outputs it wrote."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from aws_errors import is_missing
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+from errors import ResultsMissingError
+from models import Meta, parse_s3_uri
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+# The files the processing entry point writes per video (DESIGN section 6).
+OUTPUT_FILES = {
+    "annotated": "annotated.mp4",
+    "tracks": "tracks.txt",
+    "tracksJson": "tracks.json",
+    "summary": "summary.json",
+}
+
+
+def scalar_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """Only top-level numbers, strings and booleans: events stay small (256 KB limit)."""
+    return {
+        k: v
+        for k, v in summary.items()
+        if isinstance(v, (int, float, str, bool)) and not (isinstance(v, str) and len(v) > 1024)
+    }
+
+
+def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
+    bucket, prefix = parse_s3_uri(results["prefix"])
+    try:
+        body = s3.get_object(Bucket=bucket, Key=f"{prefix}summary.json")["Body"].read()
+    except ClientError as error:
+        if is_missing(error):
+            raise ResultsMissingError(
+                f"{results['summaryUri']} is missing: the processing job wrote no summary"
+            ) from error
+        raise
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    present = {obj["Key"] for obj in listing.get("Contents", [])}
+    outputs = {
+        label: f"s3://{bucket}/{prefix}{name}"
+        for label, name in OUTPUT_FILES.items()
+        if f"{prefix}{name}" in present
+    }
+    outputs["prefix"] = results["prefix"]
+    return {"summary": scalar_summary(json.loads(body)), "outputs": outputs}
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {results, processingJobName, meta} -> {summary, outputs}."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    result = summarise(boto3.client("s3"), event["results"])
+    metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=1)
+    logger.info("video processed", extra={"outputs": result["outputs"]})
+    return result

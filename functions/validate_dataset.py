@@ -1,0 +1,93 @@
+"""Training step: read manifest.json and check that every named sequence is complete in S3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from aws_errors import is_missing
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
+from errors import DatasetInvalidError
+from models import Dataset, DatasetManifest, Meta, TrainingRequest
+from pydantic import ValidationError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+# What a MOT Challenge training sequence needs (img1/ is checked for at least one frame).
+REQUIRED_FILES = ("seqinfo.ini", "gt/gt.txt")
+FRAMES_DIR = "img1/"
+
+
+def read_manifest(s3: Any, request: TrainingRequest) -> DatasetManifest:
+    obj = request.manifest
+    try:
+        body = s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
+    except ClientError as error:
+        if is_missing(error):
+            raise DatasetInvalidError(f"{obj.uri} does not exist") from error
+        raise
+    try:
+        return DatasetManifest.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        raise DatasetInvalidError(f"{obj.uri} is not a valid manifest: {error}") from error
+
+
+def exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if is_missing(error):
+            return False
+        raise
+    return True
+
+
+def missing_parts(s3: Any, bucket: str, prefix: str, sequence: str) -> list[str]:
+    """What sequence `sequence` under `prefix` lacks (empty when complete)."""
+    if not sequence or sequence.startswith("/") or ".." in sequence.split("/"):
+        return [f"{sequence!r} is not a relative sequence directory"]
+    base = f"{prefix}{sequence.rstrip('/')}/"
+    problems = [f"{base}{name}" for name in REQUIRED_FILES if not exists(s3, bucket, base + name)]
+    frames = s3.list_objects_v2(Bucket=bucket, Prefix=base + FRAMES_DIR, MaxKeys=1)
+    if not frames.get("KeyCount"):
+        problems.append(f"{base}{FRAMES_DIR} (no frames)")
+    return problems
+
+
+def validate(s3: Any, request: TrainingRequest) -> Dataset:
+    """The dataset the manifest describes, with the request's overrides applied."""
+    manifest = read_manifest(s3, request)
+    obj = request.manifest
+    prefix = obj.key[: -len("manifest.json")]
+    problems = [p for seq in manifest.sequences for p in missing_parts(s3, obj.bucket, prefix, seq)]
+    if problems:
+        raise DatasetInvalidError(
+            f"{obj.uri}: the manifest names sequences that are incomplete in S3; missing: "
+            + ", ".join(f"s3://{obj.bucket}/{p}" for p in problems)
+            + ". Upload the whole dataset with `fairmot upload-dataset`."
+        )
+    return Dataset(
+        name=manifest.name,
+        uri=f"s3://{obj.bucket}/{prefix}",
+        manifest=obj,
+        sequences=manifest.sequences,
+        hyperparameters={**manifest.hyperparameters, **request.hyperparameters},
+        tuning=manifest.tuning,
+        deploy=manifest.deploy if request.deploy is None else request.deploy,
+        runId=request.runId,
+    )
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {request, meta} -> {dataset}."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    dataset = validate(boto3.client("s3"), TrainingRequest.model_validate(event["request"]))
+    logger.info("dataset valid", extra={"dataset": dataset.uri, "sequences": dataset.sequences})
+    return {"dataset": dataset.model_dump()}

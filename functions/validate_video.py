@@ -1,0 +1,70 @@
+"""Batch step: check that the uploaded object is a video we can process, and where its
+results go (results/<same path without suffix>/)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+import boto3
+from aws_errors import is_missing
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
+from errors import VideoInvalidError
+from models import Meta, Video, VideoRequest
+from settings import env_int
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="FairMOT")
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
+VIDEOS_PREFIX = "videos/"
+RESULTS_PREFIX = "results/"
+# Default cap (10 GiB): the processing instance's volume must hold the video and its outputs.
+DEFAULT_MAX_VIDEO_BYTES = 10 * 1024**3
+
+
+def results_prefix(bucket: str, key: str) -> str:
+    """videos/a/b.mp4 -> s3://bucket/results/a/b/ (the processing job writes <stem>/ there)."""
+    relative = key[len(VIDEOS_PREFIX) :] if key.startswith(VIDEOS_PREFIX) else key
+    stem = str(PurePosixPath(relative).with_suffix(""))
+    return f"s3://{bucket}/{RESULTS_PREFIX}{stem}/"
+
+
+def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
+    obj = request.video
+    if PurePosixPath(obj.key).suffix.lower() not in VIDEO_SUFFIXES:
+        raise VideoInvalidError(
+            f"{obj.uri} is not a video this pipeline processes (suffixes: {', '.join(VIDEO_SUFFIXES)})"
+        )
+    try:
+        found = s3.head_object(Bucket=obj.bucket, Key=obj.key)
+    except ClientError as error:
+        if is_missing(error):
+            raise VideoInvalidError(f"{obj.uri} does not exist (deleted after upload?)") from error
+        raise
+    size = int(found["ContentLength"])
+    if size == 0:
+        raise VideoInvalidError(f"{obj.uri} is empty")
+    if size > max_bytes:
+        raise VideoInvalidError(
+            f"{obj.uri} is {size} bytes, over the {max_bytes}-byte limit (MaxVideoBytes); "
+            "split it or raise the stack parameter"
+        )
+    current = obj.model_copy(update={"etag": found["ETag"].strip('"'), "size": size})
+    return Video(uri=obj.uri, object=current, resultsPrefix=results_prefix(obj.bucket, obj.key))
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Payload {request, meta} -> {video}."""
+    meta = Meta.model_validate(event["meta"])
+    logger.set_correlation_id(meta.correlationId)
+    request = VideoRequest.model_validate(event["request"])
+    video = validate(
+        boto3.client("s3"), request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
+    )
+    logger.info("video valid", extra={"video": video.uri, "size": video.object.size})
+    return {"video": video.model_dump()}
