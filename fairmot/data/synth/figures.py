@@ -87,6 +87,12 @@ class Sprite:
         )
 
 
+def _shade(colour: tuple[int, int, int], k: float) -> tuple[int, int, int]:
+    """A darker tone for the far limbs, so legs and arms read as two."""
+    b, g, r = colour
+    return (int(b * k), int(g * k), int(r * k))
+
+
 def _limb(
     canvas: np.ndarray,
     mask: np.ndarray,
@@ -152,13 +158,13 @@ def render_pose(look: Appearance, phase: float | None) -> Sprite:
     leg_w = 0.11 * H * look.build
     shoe = (25, 25, 25)
     # Far limbs first (darker), then the body, then near limbs: a simple side-on depth order.
-    dark = tuple(int(c * 0.7) for c in look.trousers)
-    end = _limb(canvas, mask, (cx, hip_y), -swing, leg_len, leg_w, dark)  # type: ignore[arg-type]
+    dark = _shade(look.trousers, 0.7)
+    end = _limb(canvas, mask, (cx, hip_y), -swing, leg_len, leg_w, dark)
     cv2.circle(canvas, end, int(leg_w * 0.55), shoe, -1, cv2.LINE_AA)
     cv2.circle(mask, end, int(leg_w * 0.55), 255, -1, cv2.LINE_AA)
-    arm_dark = tuple(int(c * 0.7) for c in look.shirt)
+    arm_dark = _shade(look.shirt, 0.7)
     shoulder = (cx, 0.18 * H)
-    _limb(canvas, mask, shoulder, swing * 0.8, 0.34 * H, 0.07 * H, arm_dark)  # type: ignore[arg-type]
+    _limb(canvas, mask, shoulder, swing * 0.8, 0.34 * H, 0.07 * H, arm_dark)
     end = _limb(canvas, mask, (cx, hip_y), swing, leg_len, leg_w, look.trousers)
     cv2.circle(canvas, end, int(leg_w * 0.55), shoe, -1, cv2.LINE_AA)
     cv2.circle(mask, end, int(leg_w * 0.55), 255, -1, cv2.LINE_AA)
