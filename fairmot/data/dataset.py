@@ -17,8 +17,6 @@ from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
 from fairmot.letterbox import letterbox
 
 CACHE_BYTES = 1 << 30  # per process: letterboxed inputs stay in memory while they fit
-    1 << 30
-)  # per process: letterboxed images stay in memory while they fit (synthetic sets do)
 
 
 def read_image(path: Path) -> np.ndarray:
