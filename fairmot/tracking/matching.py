@@ -39,9 +39,12 @@ def embedding_distance(track_embeddings: Array, det_embeddings: Array) -> Array:
     d = np.asarray(det_embeddings, np.float64)
     if t.shape[0] == 0 or d.shape[0] == 0:
         return np.zeros((t.shape[0], d.shape[0]))
-    t = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
-    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
-    return np.clip(1.0 - t @ d.T, 0.0, 2.0)
+    t = (t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    d = (d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    # einsum, not `t @ d.T`: from ~50x50 OpenBLAS goes multi-threaded, and on a busy CPU waking
+    # its threads took 20+ ms per call; this single-threaded loop takes ~0.06 ms at 50x50.
+    similarity = np.einsum("ik,jk->ij", t, d).astype(np.float64)
+    return np.clip(1.0 - similarity, 0.0, 2.0)
 
 
 def fuse_motion(

@@ -127,28 +127,26 @@ class JDETracker:
         else:
             cost = np.zeros((0, len(detections)))
         matches, pool_left, det_left = linear_assignment(cost, cfg.embedding_thres)
-        refound_ids = {
-            pool[i].track_id for i in matches[:, 0] if pool[i].state != TrackState.TRACKED
-        }
-        matched_tracks = [pool[i] for i in matches[:, 0]]
+        matched_tracks = [pool[i] for i in matches[:, 0].tolist()]
+        refound_ids = {t.track_id for t in matched_tracks if t.state != TrackState.TRACKED}
         det_rows = matches[:, 1]
 
         # Stage 2: IoU for tracked (not lost) tracks that stage 1 left over.
-        remaining = [pool[i] for i in pool_left if pool[i].state == TrackState.TRACKED]
+        remaining = [pool[i] for i in pool_left.tolist() if pool[i].state == TrackState.TRACKED]
         cost = iou_distance(_boxes(remaining), boxes[det_left])
         matches2, remaining_left, det_left2 = linear_assignment(cost, cfg.iou_thres)
-        matched_tracks += [remaining[i] for i in matches2[:, 0]]
+        matched_tracks += [remaining[i] for i in matches2[:, 0].tolist()]
         det_rows = np.concatenate([det_rows, det_left[matches2[:, 1]]])
         det_left = det_left[det_left2]
-        newly_lost = [remaining[i] for i in remaining_left]
+        newly_lost = [remaining[i] for i in remaining_left.tolist()]
 
         # Stage 3: unconfirmed tracks (one hit so far) on IoU with a looser threshold.
         cost = iou_distance(_boxes(unconfirmed), boxes[det_left])
         matches3, unconfirmed_left, det_left3 = linear_assignment(cost, cfg.unconfirmed_iou_thres)
-        matched_tracks += [unconfirmed[i] for i in matches3[:, 0]]
+        matched_tracks += [unconfirmed[i] for i in matches3[:, 0].tolist()]
         det_rows = np.concatenate([det_rows, det_left[matches3[:, 1]]]).astype(np.intp)
         det_left = det_left[det_left3]
-        for i in unconfirmed_left:
+        for i in unconfirmed_left.tolist():
             unconfirmed[i].mark_removed()
 
         self._correct(
