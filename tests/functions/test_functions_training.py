@@ -1,0 +1,212 @@
+"""Training steps on moto: normalise, validate the dataset, plan, select best, retrain, register."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import normalise_event
+import plan_retrain
+import plan_training
+import pytest
+import register_model
+import select_best
+import validate_dataset
+from conftest import BUCKET, Aws, put_dataset, s3_created, sample
+from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
+from metric_definitions import METRIC_DEFINITIONS
+from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
+
+TUNING = {
+    "ranges": {
+        "lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"},
+        "num_epochs": {"min": "2", "max": "6"},
+        "id_loss": {"values": ["ce", "focal"]},
+    },
+    "max_jobs": 20,
+    "max_parallel_jobs": 1,
+}
+
+
+def normalise(
+    event: dict[str, Any], meta: dict[str, str], workflow: str = "training"
+) -> dict[str, Any]:
+    return normalise_event.handler({"workflow": workflow, "event": event, "meta": meta}, None)
+
+
+def validated(aws: Aws, meta: dict[str, str], **dataset: Any) -> dict[str, Any]:
+    key = put_dataset(aws.s3, **dataset)
+    start = normalise(s3_created(aws.s3, key), meta)
+    return validate_dataset.handler(start, None)["dataset"]
+
+
+def test_s3_manifest_event_becomes_a_training_request(aws: Aws, meta: dict[str, str]) -> None:
+    key = put_dataset(aws.s3)
+    out = normalise(s3_created(aws.s3, key, event_id="evt-42"), meta)
+    assert out["meta"]["correlationId"] == "evt-42"  # the trigger's id joins logs and events
+    assert out["request"]["manifest"]["key"] == key
+    assert out["request"]["manifest"]["etag"]
+    assert out["request"]["deploy"] is None
+
+
+def test_training_requested_event_names_the_dataset_prefix(aws: Aws, meta: dict[str, str]) -> None:
+    put_dataset(aws.s3)
+    out = normalise(sample("training-requested"), meta)
+    request = out["request"]
+    assert request["manifest"]["key"] == "datasets/synth-small/manifest.json"
+    assert request["manifest"]["etag"]  # read from S3, as an S3 event would carry it
+    assert (request["deploy"], request["runId"]) == (True, "2026-11-28")
+    assert request["hyperparameters"] == {"num_epochs": "5"}
+    assert out["meta"]["correlationId"] == "order-4711"
+
+
+def test_training_rejects_other_events(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(InvalidEventError, match="does not accept 'Video Processing Requested'"):
+        normalise(sample("video-processing-requested"), meta)
+    with pytest.raises(InvalidEventError, match="does not exist"):
+        normalise(sample("training-requested"), meta)  # nothing uploaded
+
+
+def test_complete_dataset_validates_with_request_overrides(aws: Aws, meta: dict[str, str]) -> None:
+    dataset = validated(aws, meta, manifest_extra={"hyperparameters": {"lr": "2e-4"}})
+    assert dataset["uri"] == f"s3://{BUCKET}/datasets/synth-small/"
+    assert dataset["sequences"] == ["SYN-01", "SYN-02"]
+    assert (dataset["hyperparameters"], dataset["deploy"]) == ({"lr": "2e-4"}, False)
+
+
+def test_manifest_naming_a_missing_sequence_fails(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(DatasetInvalidError, match=r"SYN-02/seqinfo.ini.*SYN-02/img1/"):
+        validated(aws, meta, uploaded=("SYN-01",))
+
+
+def test_malformed_manifest_fails(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(DatasetInvalidError, match="not a valid manifest"):
+        validated(aws, meta, manifest_extra={"epochs": 3})
+
+
+def test_plan_builds_a_training_job_sagemaker_accepts(aws: Aws, meta: dict[str, str]) -> None:
+    dataset = validated(aws, meta)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    assert (plan["mode"], plan["duplicate"], plan["tuning"]) == ("training", False, None)
+    request = plan["training"]["request"]
+    assert (
+        NAME_PATTERN.match(request["TrainingJobName"])
+        and len(request["TrainingJobName"]) <= MAX_NAME
+    )
+    assert request["TrainingJobName"].startswith("fairmot-test-train-synth-small-")
+    assert request["HyperParameters"] == {"arch": "lite", "num_epochs": "2"}
+    assert request["AlgorithmSpecification"]["MetricDefinitions"] == METRIC_DEFINITIONS
+    assert request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == dataset["uri"]
+    aws.sagemaker.create_training_job(**request)
+
+    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    assert again["duplicate"] is True  # the same manifest version cannot start a second job
+
+
+def test_plan_builds_a_tuning_job_within_32_characters(aws: Aws, meta: dict[str, str]) -> None:
+    dataset = validated(
+        aws, meta, name="a-rather-long-dataset-name", manifest_extra={"tuning": TUNING}
+    )
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    assert (plan["mode"], plan["training"]) == ("tuning", None)
+    request = plan["tuning"]["request"]
+    name = request["HyperParameterTuningJobName"]
+    assert len(name) <= MAX_TUNING_JOB_NAME and NAME_PATTERN.match(name)
+    config = request["HyperParameterTuningJobConfig"]
+    assert config["HyperParameterTuningJobObjective"] == {
+        "Type": "Maximize",
+        "MetricName": "val_idf1",
+    }
+    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 1}
+    ranges = config["ParameterRanges"]
+    assert [r["Name"] for r in ranges["ContinuousParameterRanges"]] == ["lr"]
+    assert [r["Name"] for r in ranges["IntegerParameterRanges"]] == ["num_epochs"]
+    assert ranges["CategoricalParameterRanges"] == [{"Name": "id_loss", "Values": ["ce", "focal"]}]
+    static = request["TrainingJobDefinition"]["StaticHyperParameters"]
+    assert static == {"arch": "lite", "half_val": "1"}  # tuned names are not static
+    aws.sagemaker.create_hyper_parameter_tuning_job(**request)
+    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    assert again["duplicate"] is True
+
+
+def test_unknown_objective_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
+    dataset = validated(aws, meta, manifest_extra={"tuning": {**TUNING, "objective": "accuracy"}})
+    with pytest.raises(DatasetInvalidError, match="accuracy"):
+        plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+
+
+def tuned(aws: Aws, meta: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    dataset = validated(aws, meta, manifest_extra={"tuning": TUNING})
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    aws.sagemaker.create_hyper_parameter_tuning_job(**plan["tuning"]["request"])
+    return dataset, plan
+
+
+def test_select_best_then_retrain_on_full_data(aws: Aws, meta: dict[str, str]) -> None:
+    dataset, plan = tuned(aws, meta)
+    name = plan["tuning"]["request"]["HyperParameterTuningJobName"]
+    best = select_best.handler({"tuningJobName": name, "meta": meta}, None)["best"]
+    assert best["tuningJobName"] == name and best["trainingJobName"]
+    best = {**best, "hyperparameters": {"lr": "0.0003", "id_loss": '"focal"'}}
+    request = plan_retrain.handler(
+        {"plan": plan, "best": best, "dataset": dataset, "meta": meta}, None
+    )["request"]
+    assert request["TrainingJobName"].startswith("fairmot-test-full-")
+    assert request["HyperParameters"] == {
+        "arch": "lite", "num_epochs": "2", "lr": "0.0003", "id_loss": '"focal"', "half_val": "0",
+    }  # fmt: skip
+    aws.sagemaker.create_training_job(**request)
+
+
+def test_tuning_without_a_completed_training_job_fails(aws: Aws, meta: dict[str, str]) -> None:
+    _, plan = tuned(aws, meta)
+    name = plan["tuning"]["request"]["HyperParameterTuningJobName"]
+    description = aws.sagemaker.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name
+    )
+    description["TrainingJobStatusCounters"].update(Completed=0, NonRetryableError=6)
+    with pytest.raises(NoCompletedTrainingJobError, match=name):
+        select_best.pick_best(description)
+    del description["BestTrainingJob"]
+    description["TrainingJobStatusCounters"]["Completed"] = 1
+    with pytest.raises(NoCompletedTrainingJobError):
+        select_best.pick_best(description)
+
+
+def test_categorical_values_come_back_unquoted() -> None:
+    assert select_best.clean_hyperparameters({"id_loss": '"focal"', "lr": "0.1"}) == {
+        "id_loss": "focal", "lr": "0.1",
+    }  # fmt: skip
+
+
+def test_register_writes_the_card_and_the_latest_pointer(aws: Aws, meta: dict[str, str]) -> None:
+    dataset = validated(aws, meta)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    job = plan["training"]["request"]["TrainingJobName"]
+    aws.sagemaker.create_training_job(**plan["training"]["request"])
+    out = register_model.handler(
+        {
+            "trainingJobName": job,
+            "dataset": dataset,
+            "mode": "training",
+            "tuning": None,
+            "meta": meta,
+        },
+        None,
+    )
+    assert out["model"]["name"] == job
+    assert out["model"]["uri"].endswith(f"{job}/output/model.tar.gz")
+    card = json.loads(
+        aws.s3.get_object(Bucket=BUCKET, Key=f"registry/{job}/card.json")["Body"].read()
+    )
+    assert card["dataset"]["uri"] == dataset["uri"] and card["correlationId"] == "run-1"
+    latest = json.loads(aws.s3.get_object(Bucket=BUCKET, Key="registry/latest.json")["Body"].read())
+    assert latest["modelUri"] == out["model"]["uri"]
+    # No copy under models/: that key would start the deploy workflow a second time.
+    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="models/")["KeyCount"] == 0
+
+
+def test_metric_definitions_match_the_training_code() -> None:
+    from fairmot.train.metrics import METRIC_DEFINITIONS as TRAINING_DEFINITIONS
+
+    assert METRIC_DEFINITIONS == TRAINING_DEFINITIONS
