@@ -97,10 +97,11 @@ def scene_detections(scene: WalkerScene, seed: int, *, embeddings: bool = True) 
     ]
 
 
-def timing(frames: int) -> None:
+def timing(frames: int, sizes: list[int]) -> list[tuple[int, float]]:
     print(f"JDETracker.update time, {frames} frames after 10 warm-up frames")
     print(f"{'dets/frame':>11} {'mean ms':>9} {'median ms':>10} {'p90 ms':>8}")
-    for walkers in (10, 50, 200):
+    medians = []
+    for walkers in sizes:
         # One lane pair per 270 px keeps boxes apart across lanes whatever the walker count, and
         # a wide image keeps every walker in view: exactly `walkers` detections a frame.
         scene = simulate_walkers(
@@ -124,9 +125,28 @@ def timing(frames: int) -> None:
         print(
             f"{mean_dets:>11.1f} {steady.mean():>9.3f} {np.median(steady):>10.3f} {np.percentile(steady, 90):>8.3f}"
         )
+        medians.append((walkers, float(np.median(steady))))
         if walkers == 50:
             verdict = "meets" if np.median(steady) < TARGET_MS_AT_50 else "MISSES"
             print(f"{'':>11} ({verdict} the < {TARGET_MS_AT_50} ms target at 50)")
+    return medians
+
+
+def plot(medians: list[tuple[int, float]], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot([n for n, _ in medians], [ms for _, ms in medians], marker="o")
+    ax.axhline(TARGET_MS_AT_50, color="grey", linestyle="--", label="1 ms")
+    ax.set(xlabel="detections per frame", ylabel="median update time (ms)", xscale="log")
+    ax.set(yscale="log", title="JDETracker.update scaling")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    print(f"plot written to {path}")
 
 
 def accuracy(frames: int, seeds: int) -> None:
@@ -171,8 +191,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300, help="frames per timing run / scene")
     parser.add_argument("--seeds", type=int, default=3, help="scenes in the accuracy comparison")
+    parser.add_argument(
+        "--sizes", default="10,50,200", help="comma-separated walkers (detections) per frame"
+    )
+    parser.add_argument("--plot", help="also save a time-vs-detections plot (PNG) here")
     args = parser.parse_args()
-    timing(args.frames)
+    medians = timing(args.frames, [int(n) for n in args.sizes.split(",")])
+    if args.plot:
+        plot(medians, args.plot)
     accuracy(args.frames, args.seeds)
 
 

@@ -48,8 +48,15 @@ class JDETracker:
         self.config = config or TrackerConfig()
         self.kalman = KalmanFilter()
         self.frame_id = 0
-        self.tracked: list[Track] = []
-        self.lost: list[Track] = []
+        self.tracked: list[Track] = []  # confirmed and unconfirmed tracks seen last frame
+        self.lost: list[Track] = []  # kept for re-identification for max_time_lost frames
+        self._next_id = 1
+
+    def reset(self) -> None:
+        """Forget all tracks and restart ids at 1 (a new video)."""
+        self.frame_id = 0
+        self.tracked = []
+        self.lost = []
         self._next_id = 1
 
     @property

@@ -78,11 +78,14 @@ def test_track_lost_longer_than_the_buffer_gets_a_new_id():
     assert last == [2]
 
 
-def test_ids_start_at_one_for_every_tracker():
+def test_ids_start_at_one_for_every_tracker_and_after_reset():
     for _ in range(2):
         tracker = JDETracker()
         out = tracker.update(one_box(100.0))
         assert [t.track_id for t in out] == [1]
+    tracker.update(one_box(600.0))
+    tracker.reset()
+    assert [t.track_id for t in tracker.update(one_box(300.0))] == [1]
 
 
 def test_new_track_after_first_frame_is_reported_from_its_second_hit():
