@@ -93,6 +93,14 @@ def _dependencies(node: Any, names: set[str]) -> set[str]:
     return found
 
 
+def local_parameter_value(name: str) -> str:
+    """A value for a parameter with no Default: nothing reads it offline but it must resolve."""
+    if name.endswith("ImageUri"):
+        # Container images do not exist offline: jobs run the entry points as processes.
+        return f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-fairmot:local"
+    return "local"
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
@@ -126,7 +134,11 @@ class Deployer:
         self.base_dir = template_path.parent
         self.template = load_template(template_path)
         self.session = session
-        self.resolver = Resolver(self.template, stack_name, dict(parameters or {}))
+        given = dict(parameters or {})
+        for name, spec in self.template.get("Parameters", {}).items():
+            if name not in given and "Default" not in spec:
+                given[name] = local_parameter_value(name)
+        self.resolver = Resolver(self.template, stack_name, given)
         self.stack = DeployedStack(stack_name)
         self.extra_environment = extra_environment or {}
         self._clients: dict[str, Any] = {}

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fairmot.local.seam import Patches
 
@@ -55,7 +55,7 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         rendered = EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event=cast(Any, event),
         )
         return rendered
     return event
@@ -150,7 +150,7 @@ def install(patches: Patches, published: PublishedEvents) -> None:
             bus = event.get("EventBusName") or "default"
             if "EventId" in entry and bus.rsplit("/", 1)[-1] != "default":
                 published.record(event)
-        return entries  # type: ignore[no-any-return]
+        return cast(list[dict[str, Any]], entries)
 
     patches.patch_attribute(Rule, "send_to_targets", send_to_targets)
     patches.patch_attribute(EventsBackend, "put_events", put_events)

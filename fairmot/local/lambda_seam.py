@@ -141,7 +141,8 @@ def load_handler(function: LocalFunction) -> Callable[[Any, Any], Any]:
             sys.path.insert(0, code_dir)
         spec.loader.exec_module(module)
         _modules[function.name] = module
-    return getattr(module, attribute)  # type: ignore[no-any-return]
+    handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+    return handler
 
 
 def invoke_function(name_or_arn: str, event: Any) -> tuple[Any, str | None]:

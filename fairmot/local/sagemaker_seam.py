@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fairmot.local.sagemaker_jobs import (
     JobResult,
@@ -81,6 +81,10 @@ class JobWorker:
                     self._pending -= 1
                     if self._pending == 0:
                         self.idle.set()
+
+
+def _discard(_: object) -> None:
+    return None
 
 
 def _metric_list(metrics: dict[str, float]) -> list[dict[str, Any]]:
@@ -294,7 +298,7 @@ class LocalSageMaker:
             request = _request_from_kwargs(kwargs)
             request["Environment"] = _current_params().get("Environment") or {}
             job = seam._create_training(backend, request, kwargs)
-            seam.worker.submit(lambda: seam._run_training(backend, name))
+            seam.worker.submit(lambda: _discard(seam._run_training(backend, name)))
             return job
 
         def create_processing_job(backend: Any, **kwargs: Any) -> Any:
@@ -541,17 +545,16 @@ def _service_class() -> type:
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
-    class StateTaskServiceSageMaker(StateTaskServiceCallback):  # type: ignore[misc]
+    class StateTaskServiceSageMaker(StateTaskServiceCallback):
         """`arn:aws:states:::sagemaker:<action>[.sync]` as the real integration behaves."""
 
         def __init__(self) -> None:
             # WaitForTaskToken is listed only so moto builds the callback endpoint its `.sync`
             # loop always tears down (it fails on None otherwise).
             super().__init__(
-                supported_integration_patterns={
-                    ResourceCondition.Sync,
-                    ResourceCondition.WaitForTaskToken,
-                }
+                supported_integration_patterns=cast(
+                    Any, {ResourceCondition.Sync, ResourceCondition.WaitForTaskToken}
+                )
             )
 
         def _get_supported_parameters(self) -> set[str]:
@@ -579,7 +582,7 @@ def _service_class() -> type:
                     env=env,
                     error_name=CustomErrorName(name),
                     event_type=HistoryEventType.TaskFailed,
-                    event_details=EventDetails(
+                    event_details=cast(Any, EventDetails)(
                         taskFailedEventDetails=TaskFailedEventDetails(
                             error=name,
                             cause=cause,
@@ -631,7 +634,7 @@ def _service_class() -> type:
                             env=env,
                             error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
                             event_type=HistoryEventType.TaskFailed,
-                            event_details=EventDetails(
+                            event_details=cast(Any, EventDetails)(
                                 taskFailedEventDetails=TaskFailedEventDetails(
                                     resource=self._get_sfn_resource(),
                                     resourceType=self._get_sfn_resource_type(),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
 from fairmot.local.deployer import DeployedStack, Deployer
@@ -36,6 +36,8 @@ _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+# X-Ray has no local daemon: Powertools' Tracer would try to send segments to it.
+LAMBDA_LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
 TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -92,6 +94,7 @@ class LocalAws:
                 self.session(),
                 stack_name=self.settings.stack_name,
                 parameters=self.settings.parameters,
+                extra_environment=LAMBDA_LOCAL_ENVIRONMENT,
             )
             self.stack = deployer.deploy()
         except BaseException:
@@ -118,7 +121,7 @@ class LocalAws:
         else:
             from moto import mock_aws
 
-            self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+            self._mock = mock_aws(config=cast(Any, MOTO_CONFIG))
             self._mock.start()
 
     def _install_seams(self) -> None:
@@ -149,7 +152,7 @@ class LocalAws:
 
             self._server.stop()
             self._server = None
-            default_user_config.clear()
+            cast(Any, default_user_config).clear()
             default_user_config.update(self._saved_config)
         for key, value in self._saved_env.items():
             if value is None:
