@@ -153,3 +153,16 @@ def test_config_rejects_invalid_values():
 def test_importing_tracking_does_not_import_torch():
     code = "import sys, fairmot.tracking; sys.exit(1 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_new_track_on_top_of_an_older_lost_track_is_dropped_as_duplicate():
+    tracker = JDETracker()
+    for _ in range(10):
+        tracker.update(one_box(100.0, emb=(1.0, 0.0)))
+    tracker.update(Detections.empty(2))
+    # Something that looks different appears on the lost track's spot: the new track it starts
+    # duplicates the older lost one (IoU distance < 0.15) and is dropped; the lost one survives.
+    for _ in range(3):
+        assert tracker.update(one_box(100.0, emb=(0.0, 1.0))) == []
+        assert [t.track_id for t in tracker.lost] == [1]
+    assert [t.track_id for t in tracker.update(one_box(100.0, emb=(1.0, 0.0)))] == [1]
