@@ -1,0 +1,144 @@
+"""Batch steps on moto: validate the video, plan the processing job, summarise its results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import normalise_event
+import plan_processing
+import pytest
+import summarise_results
+import validate_video
+from conftest import BUCKET, Aws, sample
+from errors import InvalidEventError, NoModelError, ResultsMissingError, VideoInvalidError
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
+VIDEO_KEY = "videos/street/cam1.mp4"
+MODEL_URI = f"s3://{BUCKET}/models/synth-small/model.tar.gz"
+
+
+def upload_and_start(
+    aws: Aws, meta: dict[str, str], key: str = VIDEO_KEY, size: int = 2048
+) -> dict[str, Any]:
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0" * size)
+    event = sample("s3-video-created")
+    head = aws.s3.head_object(Bucket=BUCKET, Key=key)
+    event["detail"]["object"].update(key=key, size=size, etag=head["ETag"].strip('"'))
+    return normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+
+
+def validated(aws: Aws, meta: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+    start = upload_and_start(aws, meta, **kwargs)
+    return {**start, **validate_video.handler(start, None)}
+
+
+def test_video_validates_and_maps_to_its_results_path(aws: Aws, meta: dict[str, str]) -> None:
+    video = validated(aws, meta)["video"]
+    assert video["uri"] == f"s3://{BUCKET}/{VIDEO_KEY}"
+    assert video["resultsPrefix"] == f"s3://{BUCKET}/results/street/cam1/"
+    assert video["object"]["size"] == 2048
+
+
+def test_non_video_upload_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(VideoInvalidError, match=r"\.mp4, \.avi"):
+        validated(aws, meta, key="videos/street/notes.txt")
+
+
+def test_oversized_video_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(VideoInvalidError, match="over the 1048576-byte limit"):
+        validated(aws, meta, size=1024 * 1024 + 1)
+
+
+def test_video_deleted_before_validation_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
+    start = upload_and_start(aws, meta)
+    aws.s3.delete_object(Bucket=BUCKET, Key=VIDEO_KEY)
+    with pytest.raises(VideoInvalidError, match="does not exist"):
+        validate_video.handler(start, None)
+
+
+def test_request_event_for_a_missing_video_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
+    event = sample("video-processing-requested")
+    with pytest.raises(InvalidEventError, match="does not exist"):
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+
+
+def plan(aws: Aws, state: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
+    return plan_processing.handler(
+        {"request": state["request"], "video": state["video"], "meta": meta}, None
+    )
+
+
+def test_no_model_anywhere_fails_clearly(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(NoModelError, match="Video Processing Requested"):
+        plan(aws, validated(aws, meta), meta)
+
+
+def test_plan_uses_the_latest_model_and_detects_duplicates(aws: Aws, meta: dict[str, str]) -> None:
+    latest = json.dumps({"modelUri": MODEL_URI}).encode()
+    aws.s3.put_object(Bucket=BUCKET, Key="registry/latest.json", Body=latest)
+    state = validated(aws, meta)
+    planned = plan(aws, state, meta)
+    request = planned["request"]
+    assert (planned["duplicate"], planned["modelUri"]) == (False, MODEL_URI)
+    assert request["ProcessingJobName"].startswith("fairmot-test-proc-cam1-")
+    inputs = {i["InputName"]: i["S3Input"] for i in request["ProcessingInputs"]}
+    assert inputs["video"]["S3Uri"] == state["video"]["uri"]
+    assert inputs["model"]["LocalPath"] == "/opt/ml/processing/input/model"
+    output = request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+    # The job writes output/cam1/..., which lands at results/street/cam1/.
+    assert output["S3Uri"] == f"s3://{BUCKET}/results/street/"
+    assert planned["results"]["summaryUri"] == f"s3://{BUCKET}/results/street/cam1/summary.json"
+    aws.sagemaker.create_processing_job(**request)
+    assert plan(aws, state, meta)["duplicate"] is True
+
+
+def test_the_served_model_wins_over_the_latest(aws: Aws, meta: dict[str, str]) -> None:
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="registry/latest.json", Body=b'{"modelUri": "s3://b/old.tar.gz"}'
+    )
+    served = f"s3://{BUCKET}/models/served/model.tar.gz"
+    aws.sagemaker.create_model(
+        ModelName="m1", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "img", "ModelDataUrl": served},
+    )  # fmt: skip
+    aws.sagemaker.create_endpoint_config(
+        EndpointConfigName="c1",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m1",
+                             "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}],
+    )  # fmt: skip
+    aws.sagemaker.create_endpoint(EndpointName="fairmot-test-tracker", EndpointConfigName="c1")
+    assert plan(aws, validated(aws, meta), meta)["modelUri"] == served
+
+
+def test_summary_and_outputs_are_reported(aws: Aws) -> None:
+    prefix = "results/street/cam1/"
+    summary = {"frames": 50, "fps": 12.5, "tracks": 7, "video": "cam1.mp4", "per_track": [1, 2]}
+    aws.s3.put_object(Bucket=BUCKET, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
+    for name in ("annotated.mp4", "tracks.txt"):
+        aws.s3.put_object(Bucket=BUCKET, Key=prefix + name, Body=b"x")
+    results = {
+        "prefix": f"s3://{BUCKET}/{prefix}",
+        "summaryUri": f"s3://{BUCKET}/{prefix}summary.json",
+    }
+    meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
+    out = summarise_results.handler(
+        {"results": results, "processingJobName": "j", "meta": meta}, None
+    )
+    assert out["summary"] == {"frames": 50, "fps": 12.5, "tracks": 7, "video": "cam1.mp4"}
+    assert out["outputs"] == {
+        "prefix": results["prefix"], "summary": results["summaryUri"],
+        "annotated": f"s3://{BUCKET}/{prefix}annotated.mp4", "tracks": f"s3://{BUCKET}/{prefix}tracks.txt",
+    }  # fmt: skip
+
+
+def test_missing_summary_fails(aws: Aws) -> None:
+    results = {
+        "prefix": f"s3://{BUCKET}/results/x/",
+        "summaryUri": f"s3://{BUCKET}/results/x/summary.json",
+    }
+    meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
+    with pytest.raises(ResultsMissingError):
+        summarise_results.handler(
+            {"results": results, "processingJobName": "j", "meta": meta}, None
+        )

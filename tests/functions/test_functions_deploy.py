@@ -1,0 +1,135 @@
+"""Deploy steps on moto: normalise, plan (duplicates), create or update, bounded wait."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import check_endpoint
+import deploy_endpoint
+import normalise_event
+import plan_deployment
+import pytest
+from conftest import BUCKET, Aws, s3_created, sample
+from errors import EndpointBusyError, EndpointFailedError, EndpointTimeoutError, InvalidEventError
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
+MODEL_KEY = "models/synth-small/model.tar.gz"
+
+
+def start(
+    aws: Aws, meta: dict[str, str], event: dict[str, Any] | None = None, body: bytes = b"model"
+) -> dict[str, Any]:
+    aws.s3.put_object(Bucket=BUCKET, Key=MODEL_KEY, Body=body)
+    event = event or s3_created(aws.s3, MODEL_KEY)
+    return normalise_event.handler({"workflow": "deploy", "event": event, "meta": meta}, None)
+
+
+def plan(aws: Aws, meta: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+    return plan_deployment.handler(start(aws, meta, **kwargs), None)
+
+
+def create_all(aws: Aws, planned: dict[str, Any]) -> None:
+    aws.sagemaker.create_model(**planned["model"])
+    aws.sagemaker.create_endpoint_config(**planned["endpointConfig"])
+
+
+def test_requests_accept_model_events(aws: Aws, meta: dict[str, str]) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key=MODEL_KEY, Body=b"model")
+    requested = start(aws, meta, event=sample("deployment-requested"))
+    assert requested["request"]["model"]["key"] == MODEL_KEY
+    assert requested["meta"]["correlationId"] == "order-4712"
+    succeeded = {
+        "id": "e-9", "detail-type": "Training Succeeded", "source": "fairmot.pipeline",
+        "detail": {"model": {"uri": f"s3://{BUCKET}/{MODEL_KEY}"}, "correlationId": "train-7"},
+    }  # fmt: skip
+    chained = start(aws, meta, event=succeeded)
+    assert chained["meta"]["correlationId"] == "train-7"  # one id across training and deploy
+    with pytest.raises(InvalidEventError):
+        start(aws, meta, event=sample("training-requested"))
+
+
+def test_plan_names_model_and_config_from_the_artifact(aws: Aws, meta: dict[str, str]) -> None:
+    planned = plan(aws, meta)
+    assert (planned["duplicate"], planned["modelExists"], planned["endpointConfigExists"]) == (
+        False, False, False,
+    )  # fmt: skip
+    assert planned["model"]["ModelName"].startswith("fairmot-test-model-synth-small-")
+    assert planned["model"]["PrimaryContainer"]["ModelDataUrl"] == f"s3://{BUCKET}/{MODEL_KEY}"
+    variant = planned["endpointConfig"]["ProductionVariants"][0]
+    assert variant["ModelName"] == planned["model"]["ModelName"]
+    assert (planned["endpointName"], planned["pollSeconds"]) == ("fairmot-test-tracker", 1)
+
+
+def test_duplicate_event_is_a_no_op(aws: Aws, meta: dict[str, str]) -> None:
+    planned = plan(aws, meta)
+    create_all(aws, planned)
+    half = plan(aws, meta)  # a retry after a partial run skips what exists
+    assert (half["duplicate"], half["modelExists"], half["endpointConfigExists"]) == (
+        False,
+        True,
+        True,
+    )
+    deploy_endpoint.deploy(
+        aws.sagemaker, "fairmot-test-tracker", planned["endpointConfig"]["EndpointConfigName"],
+        planned["modelUri"], deploy_endpoint.Meta(**meta),
+    )  # fmt: skip
+    assert plan(aws, meta)["duplicate"] is True
+
+
+def test_new_endpoint_is_created_then_polled_until_ready(aws: Aws, meta: dict[str, str]) -> None:
+    planned = plan(aws, meta)
+    create_all(aws, planned)
+    config = planned["endpointConfig"]["EndpointConfigName"]
+    payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
+               "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
+    deployed = deploy_endpoint.handler(payload, None)
+    assert (deployed["action"], deployed["polls"], deployed["ready"]) == ("create", 0, False)
+    checked = check_endpoint.handler(
+        {"deployed": deployed, "endpointConfigName": config, "meta": meta}, None
+    )
+    assert (checked["ready"], checked["status"], checked["polls"]) == (True, "InService", 1)
+    assert checked["endpointArn"] == deployed["endpointArn"]
+
+
+def test_existing_endpoint_takes_the_update_path(aws: Aws, meta: dict[str, str]) -> None:
+    first = plan(aws, meta)
+    create_all(aws, first)
+    aws.sagemaker.create_endpoint(
+        EndpointName="fairmot-test-tracker",
+        EndpointConfigName=first["endpointConfig"]["EndpointConfigName"],
+    )
+    second = plan(aws, meta, body=b"a better model")  # new content, new etag
+    assert second["duplicate"] is False
+    assert second["model"]["ModelName"] != first["model"]["ModelName"]
+    existing = aws.sagemaker.describe_endpoint(EndpointName="fairmot-test-tracker")
+    assert deploy_endpoint.choose_action(existing) == "update"
+    assert deploy_endpoint.choose_action(None) == "create"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        ("Updating", EndpointBusyError),
+        ("Creating", EndpointBusyError),
+        ("Failed", EndpointFailedError),
+    ],
+)
+def test_endpoint_that_cannot_take_an_update(status: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        deploy_endpoint.choose_action({"EndpointName": "e", "EndpointStatus": status})
+
+
+def test_wait_loop_is_bounded_and_reports_failures() -> None:
+    deployed = {"endpointName": "e", "endpointArn": "arn:e", "action": "update", "polls": 1}
+    waiting = check_endpoint.assess(deployed, {"EndpointStatus": "Updating"}, "cfg-2", max_polls=3)
+    assert (waiting["ready"], waiting["polls"]) == (False, 2)
+    with pytest.raises(EndpointTimeoutError, match="after 3 polls"):
+        check_endpoint.assess(waiting, {"EndpointStatus": "Updating"}, "cfg-2", max_polls=3)
+    with pytest.raises(EndpointFailedError, match="rolled back"):
+        check_endpoint.assess(
+            deployed, {"EndpointStatus": "InService", "EndpointConfigName": "cfg-1"}, "cfg-2", 3
+        )
+    with pytest.raises(EndpointFailedError, match="no capacity"):
+        check_endpoint.assess(
+            deployed, {"EndpointStatus": "Failed", "FailureReason": "no capacity"}, "c", 3
+        )
