@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from fairmot.tracking.matching import iou_matrix
+
 PEDESTRIAN = 1
 # person_on_vehicle, static_person, distractor, reflection: the devkit's distractor classes.
 DISTRACTOR_CLASSES = (2, 7, 8, 12)
@@ -20,16 +22,12 @@ MATCH_IOU = 0.5
 
 def box_iou_tlwh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU (N,M) between (x, y, w, h) boxes."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    a_max = a[:, None, :2] + a[:, None, 2:]
-    b_max = b[None, :, :2] + b[None, :, 2:]
-    size = np.clip(np.minimum(a_max, b_max) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None)
-    inter = size[..., 0] * size[..., 1]
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    return iou_matrix(
+        np.concatenate([a[:, :2], a[:, :2] + a[:, 2:]], axis=1),
+        np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1),
+    )
 
 
 def apply_mot_rules(results: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
