@@ -23,14 +23,25 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# aws-sam-cli and checkov pin boto3 and friends differently: they live in their own venv.
-tools: $(TOOLS_STAMP)
+# aws-sam-cli and checkov pin boto3 and friends differently (aws-sam-cli==1.170.0 and
+# checkov==3.3.30 do not resolve together): each lives in its own venv, and both stay out of .venv.
+CHECKOV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV)/.installed-$(shell cat requirements-checkov.txt 2>/dev/null | sha1sum | cut -c1-12)
+
+tools: $(TOOLS_STAMP) $(CHECKOV_STAMP)
 
 $(TOOLS_STAMP): requirements-tools.txt
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS) || python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install -q --upgrade pip
 	$(TOOLS)/bin/python -m pip install -q -r requirements-tools.txt
 	rm -f $(TOOLS)/.installed-*
+	touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV) || python3 -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV)/bin/python -m pip install -q -r requirements-checkov.txt
+	rm -f $(CHECKOV)/.installed-*
 	touch $@
 
 lint: venv
