@@ -18,6 +18,8 @@ from torch import nn
 
 from fairmot.model.card import ModelCard
 from fairmot.model.checkpoint import (
+    TARBALL_NAME,
+    WEIGHTS_NAME,
     CheckpointError,
     CheckpointReport,
     load_state_dict_checked,
@@ -25,9 +27,7 @@ from fairmot.model.checkpoint import (
 )
 from fairmot.model.registry import ARCHS, build_model
 
-WEIGHTS_NAME = "model.pt"
 CARD_NAME = "model.json"
-TARBALL_NAME = "model.tar.gz"  # the name SageMaker gives a training job's output
 
 
 class ArtifactError(ValueError):

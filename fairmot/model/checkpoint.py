@@ -7,6 +7,8 @@ reported and skipped, as the reference loader does; a checkpoint of another arch
 
 from __future__ import annotations
 
+import io
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +20,8 @@ from torch import nn
 # belong to another arch (a task change only touches the few head tensors).
 MIN_MATCHED_FRACTION = 0.5
 DATAPARALLEL_PREFIX = "module."
+WEIGHTS_NAME = "model.pt"
+TARBALL_NAME = "model.tar.gz"  # the name SageMaker gives a training job's output
 
 
 class CheckpointError(ValueError):
@@ -103,12 +107,42 @@ def load_state_dict_checked(
     return report
 
 
+def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], int | None]:
+    """Tensors from a checkpoint file, an artifact directory or a model.tar.gz."""
+    if path.is_dir():
+        inside = path / WEIGHTS_NAME
+        if inside.exists() or not (path / TARBALL_NAME).exists():
+            return read_state_dict(inside)
+        path = path / TARBALL_NAME
+    if path.name.endswith((".tar.gz", ".tgz", ".tar")) and path.is_file():
+        try:
+            with tarfile.open(path, "r:*") as archive:
+                member = next(
+                    (
+                        m
+                        for m in archive.getmembers()
+                        if m.isfile() and Path(m.name).name == WEIGHTS_NAME
+                    ),
+                    None,
+                )
+                data = archive.extractfile(member) if member is not None else None
+                if data is None:
+                    raise CheckpointError(f"model archive {path} holds no {WEIGHTS_NAME}")
+                return read_state_dict(io.BytesIO(data.read()), name=f"{path}:{WEIGHTS_NAME}")
+        except (tarfile.TarError, OSError) as error:
+            raise CheckpointError(
+                f"model archive {path} is not a readable tar.gz: {error}"
+            ) from None
+    return read_state_dict(path)
+
+
 def load_reference_checkpoint(
     model: nn.Module, path: Path | str, *, arch: str = "this model"
 ) -> CheckpointReport:
-    """Load a reference (`{'epoch','state_dict'}`, `module.` keys) or own checkpoint into model."""
+    """Load weights into model from a reference checkpoint (`{'epoch','state_dict'}`, `module.`
+    keys), a bare state_dict, or one of our artifacts (directory, model.tar.gz, model.pt)."""
     path = Path(path)
-    state, epoch = read_state_dict(path)
+    state, epoch = read_weights(path)
     report = load_state_dict_checked(model, state, source=str(path), arch=arch)
     report.epoch = epoch
     return report

@@ -99,3 +99,16 @@ def test_report_lines_cover_every_problem() -> None:
         "shape mismatch (skipped): c checkpoint [1] model [2]",
     ]
     assert not report.clean
+
+
+def test_our_artifacts_load_as_pretrained_weights(tmp_path: Path) -> None:
+    from fairmot.model import save_artifact
+
+    state = perturbed_state("lite")
+    source = build_model(ModelCard(arch="lite"))
+    source.load_state_dict(state)
+    tarball = save_artifact(source, ModelCard(arch="lite"), tmp_path / "art", tarball=True)
+    for path in (tarball, tmp_path / "art", tmp_path / "art" / "model.pt"):
+        model = build_model(ModelCard(arch="lite"))
+        assert load_reference_checkpoint(model, path).clean
+        assert torch.equal(model.state_dict()["stem.0.weight"], state["stem.0.weight"])
