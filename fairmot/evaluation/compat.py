@@ -13,7 +13,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 _applied = False
 
@@ -33,6 +32,7 @@ def _merge_event_dataframes(
 ) -> Any:
     """motmetrics' merge_event_dataframes with the same semantics, using pd.concat."""
     import motmetrics as mm
+    import pandas as pd
 
     mapping_infos = []
     new_oid = itertools.count()

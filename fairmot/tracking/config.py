@@ -16,7 +16,7 @@ class TrackerConfig:
     """Settings of `JDETracker`; defaults are those of the FairMOT reference (src/lib/opts.py,
     src/lib/tracker/multitracker.py)."""
 
-    frame_rate: int = 30
+    frame_rate: float = 30
     # Detections scoring at or below this are ignored; those above may start new tracks.
     conf_thres: float = 0.4
     # Frames (at 30 fps) a lost track is kept for re-identification.
