@@ -10,8 +10,6 @@ classes; read as class 1) only loses its mark-0 rows.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from fairmot.tracking.matching import iou_matrix
 
 PEDESTRIAN = 1
@@ -32,6 +30,8 @@ def box_iou_tlwh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def apply_mot_rules(results: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(results (N,7), gt (M,9)) -> the results and ground truth that the metrics should see."""
+    from scipy.optimize import linear_sum_assignment  # heavy import; only needed here
+
     gt_classes = gt[:, 7].astype(int)
     keep_result = np.ones(len(results), dtype=bool)
     if np.isin(gt_classes, DISTRACTOR_CLASSES).any() and len(results):
