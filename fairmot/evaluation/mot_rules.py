@@ -10,6 +10,7 @@ classes; read as class 1) only loses its mark-0 rows.
 from __future__ import annotations
 
 import numpy as np
+
 from fairmot.tracking.matching import iou_matrix
 
 PEDESTRIAN = 1
