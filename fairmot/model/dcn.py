@@ -139,9 +139,9 @@ class DCN(nn.Module):
         self.backend = backend
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels))
-        taps = kernel_size * kernel_size
+        self.taps = kernel_size * kernel_size
         self.conv_offset_mask = nn.Conv2d(
-            in_channels, 3 * taps, kernel_size, stride=stride, padding=padding, bias=True
+            in_channels, 3 * self.taps, kernel_size, stride=stride, padding=padding, bias=True
         )
         self.reset_parameters()
 
@@ -156,7 +156,7 @@ class DCN(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         # Channel order of the reference: first 2K channels are offsets, last K the mask logits.
         offset_y_x, mask_logits = torch.split(
-            self.conv_offset_mask(x), [2 * self.weight[0, 0].numel(), self.weight[0, 0].numel()], 1
+            self.conv_offset_mask(x), [2 * self.taps, self.taps], 1
         )
         return deform_conv2d(
             x,
