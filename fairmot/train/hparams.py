@@ -55,7 +55,9 @@ class TrainConfig(BaseModel):
     num_iters: int = Field(0, ge=0, description="steps per epoch cap (0: the whole epoch)")
     max_minutes: float = Field(0.0, ge=0, description="stop after this wall time (0: no limit)")
     print_iter: int = Field(0, ge=0, description="metric line every N steps (0: per epoch)")
-    val_every: int = Field(0, ge=0, description="val_loss every N epochs with half_val (0: end)")
+    val_every: int = Field(
+        0, ge=0, description="with half_val: track the halves every N epochs too (0: at the end)"
+    )
     track_buffer: int = Field(30, ge=1, description="frames a lost track is kept (validation)")
     device: str = Field("auto", description="auto | cpu | cuda")
 

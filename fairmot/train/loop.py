@@ -253,6 +253,17 @@ def train(
         dist.barrier()
         return path
 
+    def validate_now(epoch: int) -> dict[str, float]:
+        from fairmot.train.validate import track_validation_halves
+
+        val: dict[str, float] = {}
+        if dist.is_main:
+            val = track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
+            say(format_metrics(epoch=epoch, **val))
+            model.train()
+        dist.barrier()
+        return val
+
     while state.epochs_done < config.num_epochs and not stopped_early:
         epoch = state.epochs_done + 1
         sampler = ResumableShardSampler(
@@ -321,16 +332,19 @@ def train(
         state.step_in_epoch = 0
         scheduler.step()
         checkpoint_now()
+        if (
+            config.half_val
+            and config.val_every
+            and epoch % config.val_every == 0
+            and epoch < config.num_epochs
+        ):
+            validate_now(epoch)
 
     metrics = {k: round(v, 6) for k, v in last_stats.items()}
+    if config.half_val:
+        metrics.update(validate_now(state.epochs_done))
     if dist.is_main:
         model.eval()
-        if config.half_val:
-            from fairmot.train.validate import track_validation_halves
-
-            val = track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
-            metrics.update(val)
-            say(format_metrics(epoch=state.epochs_done, **val))
         metrics["train_minutes"] = round((time.monotonic() - started) / 60, 3)
         write_artifact(model, card, metrics, model_dir, state.history, say)
     dist.barrier()

@@ -121,3 +121,15 @@ def test_corrupt_dataset_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(TrainingError) as info:
         train(_config(), tmp_path, tmp_path / "m", log=lambda _: None)
     assert "missing" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_half_val_tracks_the_second_halves(dataset: Path, tmp_path: Path) -> None:
+    lines: list[str] = []
+    config = _config(num_epochs="2", num_iters="1", half_val="1", val_every="1")
+    result = train(config, dataset, tmp_path / "model", log=lines.append)
+    parsed = parse_metrics("\n".join(lines))
+    assert len(parsed["val_mota"]) == 2 and len(parsed["val_idf1"]) == 2  # epoch 1 and the end
+    card = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert card["metrics"]["val_idf1"] == result.metrics["val_idf1"]
+    assert {"val_precision", "val_recall", "val_hota"} <= set(card["metrics"])
