@@ -21,6 +21,7 @@ from torch import nn
 MIN_MATCHED_FRACTION = 0.5
 DATAPARALLEL_PREFIX = "module."
 WEIGHTS_NAME = "model.pt"
+OFFSET_KEY = "conv_offset_mask"  # the offset/mask predictor of every DCN layer
 TARBALL_NAME = "model.tar.gz"  # the name SageMaker gives a training job's output
 
 
@@ -101,6 +102,17 @@ def load_state_dict_checked(
             f"checkpoint {source} does not fit arch {arch}: only {len(usable)} of {len(own)} "
             f"tensors match (first problem: {example[0] if example else '-'}); "
             "is it from another arch? set the model card's arch to match"
+        )
+    # Deformable and plain aggregation convs share their weight names, but a DCN's weights only
+    # mean what they were trained for with its learned offsets: mixing the two is another arch.
+    offsets_in_ckpt = any(OFFSET_KEY in key for key in report.unexpected)
+    offsets_missing = any(OFFSET_KEY in key for key in report.missing)
+    if offsets_in_ckpt or offsets_missing:
+        raise CheckpointError(
+            f"checkpoint {source} does not fit arch {arch}: the checkpoint "
+            f"{'has' if offsets_in_ckpt else 'lacks'} deformable-conv offsets ({OFFSET_KEY}) "
+            f"that the model {'lacks' if offsets_in_ckpt else 'has'}; use arch "
+            f"{'dla34' if offsets_in_ckpt else 'dla34_plain'} for it"
         )
     model.load_state_dict(usable, strict=False)
     report.loaded = len(usable)

@@ -112,3 +112,12 @@ def test_our_artifacts_load_as_pretrained_weights(tmp_path: Path) -> None:
         model = build_model(ModelCard(arch="lite"))
         assert load_reference_checkpoint(model, path).clean
         assert torch.equal(model.state_dict()["stem.0.weight"], state["stem.0.weight"])
+
+
+@pytest.mark.parametrize(("saved", "loaded"), [("dla34", "dla34_plain"), ("dla34_plain", "dla34")])
+def test_deformable_and_plain_checkpoints_are_not_mixed(
+    tmp_path: Path, saved: str, loaded: str
+) -> None:
+    path = save_reference_layout(perturbed_state(saved), tmp_path / f"{saved}.pth")
+    with pytest.raises(CheckpointError, match=f"use arch {saved} for it"):
+        load_reference_checkpoint(build_model(ModelCard(arch=loaded)), path, arch=loaded)
