@@ -5,7 +5,8 @@ state-machine target raises NotImplementedError (swallowed on the S3 -> EventBri
 executions silently go missing). This module wraps `moto.events.models.Rule.send_to_targets`:
 Step Functions targets start an execution with the event (Input / InputPath / InputTransformer
 honoured, as EventBridge does), Lambda targets invoke the handler asynchronously, and every other
-target still goes through moto. It also wraps `EventsBackend.put_events` so each event put on a
+target still goes through moto. S3 notification events are made to look as AWS sends them
+(`etag`, default bus only). It also wraps `EventsBackend.put_events` so each event put on a
 custom bus is printed and appended to a JSON-lines log, as it happens.
 """
 
@@ -32,10 +33,18 @@ def _iso_time(value: Any) -> Any:
 
 
 def _event_for_target(event: dict[str, Any]) -> dict[str, Any]:
-    """The event as EventBridge hands it to a target (no moto bookkeeping, ISO time)."""
+    """The event as EventBridge hands it to a target (no moto bookkeeping, ISO time).
+
+    moto writes S3's object ETag as `eTag`; AWS's S3 events on EventBridge spell it `etag`.
+    """
     delivered = {k: v for k, v in copy.deepcopy(event).items() if k != "ingestion-time"}
     if "time" in delivered:
         delivered["time"] = _iso_time(delivered["time"])
+    detail = delivered.get("detail")
+    if delivered.get("source") == "aws.s3" and isinstance(detail, dict):
+        obj = detail.get("object")
+        if isinstance(obj, dict) and "eTag" in obj:
+            obj["etag"] = obj.pop("eTag")
     return delivered
 
 
@@ -128,6 +137,10 @@ def install(patches: Patches, published: PublishedEvents) -> None:
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         if not self.event_pattern.matches_event(original_event):
+            return
+        # moto offers S3 notifications to the rules of every bus; AWS only to the default one.
+        from_s3 = original_event.get("source") == "aws.s3" and not transform_input
+        if from_s3 and self.event_bus_name.rsplit("/", 1)[-1] != "default":
             return
         local = [t for t in self.targets if t["Arn"].split(":")[2] in _LOCAL_TARGETS]
         others = [t for t in self.targets if t not in local]

@@ -1,0 +1,184 @@
+"""The moto seams of local mode: each patch applies to the pinned moto and undoes cleanly.
+
+A moto upgrade that renames a patched internal, or that implements an API local mode adds, must
+fail here loudly rather than silently change local mode's behaviour.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
+from fairmot.local.endpoint_seam import LocalEndpoints
+from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker, _tuned_values, json_safe
+from fairmot.local.seam import PINNED_MOTO_VERSION, Patches, SeamError, check_moto_version
+
+
+def test_moto_is_the_pinned_version() -> None:
+    import moto
+
+    assert moto.__version__ == PINNED_MOTO_VERSION
+    check_moto_version()
+
+
+def _patched_targets() -> list[tuple[Any, str]]:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.events.models import EventsBackend, Rule
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    return [
+        (LambdaSimpleBackend, "invoke"),
+        (Rule, "send_to_targets"),
+        (EventsBackend, "put_events"),
+        (SageMakerModelBackend, "create_training_job"),
+        (SageMakerModelBackend, "create_endpoint"),
+        (SageMakerRuntimeResponse, "invoke_endpoint"),
+        (state_task_factory, "state_task_service_for"),
+        (Preprocessor, "visitPayload_binding_value"),
+    ]
+
+
+def test_every_seam_installs_and_undoes(tmp_path: Path) -> None:
+    before = {(id(owner), name): getattr(owner, name) for owner, name in _patched_targets()}
+    patches = Patches()
+    lambda_seam.install(patches)
+    asl_seam.install(patches)
+    eventbridge_seam.install(patches, eventbridge_seam.PublishedEvents(echo=False))
+    timing_seam.install(patches, 0.5)
+    LocalSageMaker(JobSettings(tmp_path, lambda: None)).install(patches)
+    LocalEndpoints(tmp_path, lambda: None).install(patches)
+    try:
+        for owner, name in _patched_targets():
+            assert getattr(owner, name) is not before[(id(owner), name)], f"{name} not patched"
+        from moto.sagemaker.models import SageMakerModelBackend
+
+        assert hasattr(SageMakerModelBackend, "update_endpoint")
+        assert hasattr(SageMakerModelBackend, "list_training_jobs_for_hyper_parameter_tuning_job")
+    finally:
+        patches.undo()
+    for owner, name in _patched_targets():
+        assert getattr(owner, name) is before[(id(owner), name)], f"{name} not restored"
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    assert not hasattr(SageMakerModelBackend, "update_endpoint")
+
+
+def test_missing_internal_fails_loudly() -> None:
+    class Holder:
+        pass
+
+    with pytest.raises(SeamError, match="gone"):
+        Patches().patch_attribute(Holder, "vanished", None)
+
+
+def test_an_api_moto_gained_fails_loudly() -> None:
+    class Holder:
+        def update_endpoint(self) -> None: ...
+
+    with pytest.raises(SeamError, match="review"):
+        Patches().add_attribute(Holder, "update_endpoint", None)
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x.py", "")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def mocked_lambda(tmp_path: Path) -> Any:
+    import boto3
+    from moto import mock_aws
+
+    (tmp_path / "handlers.py").write_text(
+        "import os\n"
+        "class BadInput(Exception):\n    pass\n"
+        "def ok(event, context):\n"
+        "    return {'got': event, 'stage': os.environ['STAGE'],\n"
+        "            'name': context.function_name,\n"
+        "            'left': context.get_remaining_time_in_millis() > 0}\n"
+        "def bad(event, context):\n    raise BadInput('no ' + event['what'])\n"
+    )
+    with mock_aws(config={"lambda": {"use_docker": False}}):
+        patches = Patches()
+        lambda_seam.install(patches)
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        client = boto3.client("lambda", region_name="us-east-1")
+        for name in ("ok", "bad"):
+            client.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler=f"handlers.{name}",
+                Code={"ZipFile": _zip()},
+            )
+            lambda_seam.register_function(
+                lambda_seam.LocalFunction(
+                    name=name,
+                    code_dir=tmp_path,
+                    handler=f"handlers.{name}",
+                    environment={"STAGE": "test"},
+                )
+            )
+        try:
+            yield client
+        finally:
+            patches.undo()
+            lambda_seam.clear_functions()
+
+
+def test_lambda_invoke_runs_the_handler_with_its_environment(mocked_lambda: Any) -> None:
+    answer = mocked_lambda.invoke(FunctionName="ok", Payload=json.dumps({"a": 1}))
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read()) == {
+        "got": {"a": 1}, "stage": "test", "name": "ok", "left": True,
+    }  # fmt: skip
+
+
+def test_lambda_exception_is_an_unhandled_function_error_named_by_class(
+    mocked_lambda: Any,
+) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:bad"
+    answer = mocked_lambda.invoke(FunctionName=arn, Payload=json.dumps({"what": "video"}))
+    assert answer["FunctionError"] == "Unhandled"
+    payload = json.loads(answer["Payload"].read())
+    assert payload["errorType"] == "BadInput"
+    assert payload["errorMessage"] == "no video"
+
+
+def test_target_input_honours_input_inputpath_and_the_whole_event() -> None:
+    event = {"source": "s", "detail": {"object": {"key": "k"}}}
+    assert eventbridge_seam.target_input({"Input": '{"x": 1}'}, event) == {"x": 1}
+    assert eventbridge_seam.target_input({"InputPath": "$.detail.object"}, event) == {"key": "k"}
+    assert eventbridge_seam.target_input({}, event) == event
+
+
+def test_tuning_values_span_each_range() -> None:
+    ranges = {
+        "ContinuousParameterRanges": [
+            {"Name": "lr", "MinValue": "1e-4", "MaxValue": "1e-2", "ScalingType": "Logarithmic"}
+        ],
+        "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "1", "MaxValue": "3"}],
+        "CategoricalParameterRanges": [{"Name": "id_loss", "Values": ["ce", "focal"]}],
+    }
+    first, last = _tuned_values(ranges, 0, 2), _tuned_values(ranges, 1, 2)
+    assert first == {"lr": "0.0001", "epochs": "1", "id_loss": "ce"}
+    assert last == {"lr": "0.01", "epochs": "3", "id_loss": "focal"}
+
+
+def test_sync_results_carry_epoch_milliseconds() -> None:
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    assert json_safe({"a": [moment]}) == {"a": [int(moment.timestamp() * 1000)]}
