@@ -1,0 +1,295 @@
+"""The state machines and the handlers agree: each workflow walked state by state over the real
+ASL files, the real handlers and moto's SageMaker, and every published event validates against
+its schema in events/.
+
+The walker below does only what these definitions use (JSONPath Parameters, ResultSelector,
+ResultPath, Choice on booleans and strings, Catch); it runs no retries and skips Wait. moto's own
+Step Functions interpreter runs the same files in local mode (tests/workflow).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from cfnlint.decode import decode
+from conftest import BUCKET, REPO, Aws, put_dataset, s3_created
+from jsonschema import Draft202012Validator
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
+EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:fairmot-test-{}:exec-1"
+
+
+def schema_for(detail_type: str) -> dict[str, Any]:
+    name = detail_type.lower().replace(" ", "-")
+    return json.loads((REPO / "events" / "schemas" / f"{name}.schema.json").read_text())
+
+
+def handlers() -> dict[str, str]:
+    """Placeholder name (e.g. ValidateVideoFunctionArn) -> handler (module.function)."""
+    template, _ = decode(str(REPO / "template.yaml"))
+    return {
+        f"${{{name}Arn}}": r["Properties"]["Handler"]
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def read(path: str, data: Any, context: dict[str, Any]) -> Any:
+    root, rest = (context, path[2:]) if path.startswith("$$") else (data, path[1:])
+    value = root
+    for part in filter(None, rest.split(".")):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(f"States.Runtime: {path} not found")
+        value = value[part]
+    return copy.deepcopy(value)
+
+
+def fill(template: Any, data: Any, context: dict[str, Any]) -> Any:
+    if isinstance(template, dict):
+        return {
+            (k[:-2] if k.endswith(".$") else k): (
+                read(v, data, context) if k.endswith(".$") else fill(v, data, context)
+            )
+            for k, v in template.items()
+        }
+    if isinstance(template, list):
+        return [fill(v, data, context) for v in template]
+    return template
+
+
+def put(data: Any, path: str, value: Any) -> Any:
+    if path == "$":
+        return value
+    data = copy.deepcopy(data)
+    node = data
+    parts = path[2:].split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return data
+
+
+class Walker:
+    """Runs one definition over real handlers, moto SageMaker and a recorded event bus."""
+
+    def __init__(self, aws: Aws, results_writer: Any = None) -> None:
+        self.aws = aws
+        self.handlers = handlers()
+        self.published: list[dict[str, Any]] = []
+        self.visited: list[str] = []
+        self.results_writer = results_writer
+
+    def lambda_invoke(self, params: dict[str, Any]) -> dict[str, Any]:
+        module, attr = self.handlers[params["FunctionName"]].split(".")
+        payload = json.loads(json.dumps(params["Payload"]))  # what Lambda would deliver
+        result = getattr(importlib.import_module(module), attr)(payload, None)
+        return {"Payload": json.loads(json.dumps(result)), "StatusCode": 200}
+
+    def task(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        sm = self.aws.sagemaker
+        action = resource.rsplit(":", 1)[-1]
+        if action == "invoke":
+            return self.lambda_invoke(params)
+        if action == "putEvents":
+            for entry in params["Entries"]:
+                assert entry["EventBusName"] == "${EventBusName}"
+                self.published.append(
+                    {"source": entry["Source"], "detail-type": entry["DetailType"],
+                     "detail": json.loads(json.dumps(entry["Detail"]))}
+                )  # fmt: skip
+            return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"}]}
+        if action == "createTrainingJob.sync":
+            sm.create_training_job(**params)
+            return sm.describe_training_job(TrainingJobName=params["TrainingJobName"])
+        if action == "createHyperParameterTuningJob.sync":
+            sm.create_hyper_parameter_tuning_job(**params)
+            name = params["HyperParameterTuningJobName"]
+            return sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        if action == "createProcessingJob.sync":
+            sm.create_processing_job(**params)
+            if self.results_writer:
+                self.results_writer(params)
+            return sm.describe_processing_job(ProcessingJobName=params["ProcessingJobName"])
+        if action == "createModel":
+            return sm.create_model(**params)
+        if action == "createEndpointConfig":
+            return sm.create_endpoint_config(**params)
+        raise AssertionError(f"unexpected resource {resource}")
+
+    def run(self, workflow: str, execution_input: dict[str, Any]) -> tuple[str, Any]:
+        definition = json.loads((REPO / "statemachines" / f"{workflow}.asl.json").read_text())
+        arn = EXECUTION_ARN.format(workflow)
+        context = {"Execution": {"Id": arn, "Name": "exec-1", "Input": execution_input}}
+        states, name, data = definition["States"], definition["StartAt"], execution_input
+        for _ in range(200):
+            state = states[name]
+            self.visited.append(name)
+            kind = state["Type"]
+            if kind in ("Succeed", "Fail"):
+                return ("SUCCEEDED" if kind == "Succeed" else "FAILED"), data
+            if kind == "Pass":
+                data = fill(state.get("Parameters", {}), data, context)
+            elif kind == "Choice":
+                name = self.choose(state, data, context)
+                continue
+            elif kind == "Task":
+                try:
+                    raw = self.task(state["Resource"], fill(state["Parameters"], data, context))
+                    result = fill(state["ResultSelector"], raw, context)
+                    data = put(data, state.get("ResultPath", "$"), result)
+                except Exception as error:  # a Catch decides, as in Step Functions
+                    catch = next(
+                        c for c in state["Catch"]
+                        if "States.ALL" in c["ErrorEquals"] or type(error).__name__ in c["ErrorEquals"]
+                    )  # fmt: skip
+                    failure = {"Error": type(error).__name__, "Cause": str(error)}
+                    data = put(data, catch["ResultPath"], failure)
+                    name = catch["Next"]
+                    continue
+            name = state["Next"]
+        raise AssertionError("no end state after 200 steps")
+
+    @staticmethod
+    def choose(state: dict[str, Any], data: Any, context: dict[str, Any]) -> str:
+        for rule in state["Choices"]:
+            value = read(rule["Variable"], data, context)
+            if "BooleanEquals" in rule and value is rule["BooleanEquals"]:
+                return str(rule["Next"])
+            if "StringEquals" in rule and value == rule["StringEquals"]:
+                return str(rule["Next"])
+        return str(state["Default"])
+
+    def assert_events_valid(self) -> None:
+        for event in self.published:
+            Draft202012Validator(schema_for(event["detail-type"])).validate(event)
+
+
+def only_event(walker: Walker, detail_type: str) -> dict[str, Any]:
+    walker.assert_events_valid()
+    assert [e["detail-type"] for e in walker.published] == [detail_type]
+    return walker.published[0]["detail"]
+
+
+def test_training_from_an_upload_publishes_training_succeeded(aws: Aws) -> None:
+    walker = Walker(aws)
+    event = s3_created(aws.s3, put_dataset(aws.s3), event_id="upload-1")
+    status, _ = walker.run("training", event)
+    assert status == "SUCCEEDED"
+    detail = only_event(walker, "Training Succeeded")
+    assert (detail["correlationId"], detail["deploy"], detail["tuning"]) == (
+        "upload-1",
+        False,
+        None,
+    )
+    assert detail["model"]["uri"].startswith(f"s3://{BUCKET}/training-output/fairmot-test-train-")
+    assert "Tune" not in walker.visited
+
+    again = Walker(aws)
+    assert again.run("training", event)[0] == "SUCCEEDED"
+    assert again.visited[-1] == "DuplicateTraining" and again.published == []
+
+
+def test_training_with_tuning_retrains_with_the_best(aws: Aws) -> None:
+    tuning = {"ranges": {"lr": {"min": "1e-5", "max": "1e-3"}}, "max_jobs": 2}
+    key = put_dataset(aws.s3, manifest_extra={"tuning": tuning, "deploy": True})
+    walker = Walker(aws)
+    status, _ = walker.run("training", s3_created(aws.s3, key))
+    assert status == "SUCCEEDED"
+    assert [
+        s for s in walker.visited if s in ("Tune", "SelectBest", "PlanRetrain", "Train")
+    ] == ["Tune", "SelectBest", "PlanRetrain", "Train"]
+    detail = only_event(walker, "Training Succeeded")
+    assert detail["deploy"] is True and detail["tuning"]["tuningJobName"].startswith(
+        "fairmot-test-hpo-"
+    )
+    assert detail["trainingJobName"].startswith("fairmot-test-full-")
+
+
+def test_incomplete_dataset_publishes_training_failed(aws: Aws) -> None:
+    walker = Walker(aws)
+    key = put_dataset(aws.s3, uploaded=("SYN-01",))
+    status, _ = walker.run("training", s3_created(aws.s3, key, event_id="upload-2"))
+    assert status == "FAILED"
+    detail = only_event(walker, "Training Failed")
+    assert (detail["error"], detail["correlationId"]) == ("DatasetInvalidError", "upload-2")
+    assert "SYN-02" in detail["cause"]
+
+
+def test_deploy_after_training_keeps_the_correlation_id(aws: Aws) -> None:
+    trainer = Walker(aws)
+    trainer.run("training", s3_created(aws.s3, put_dataset(aws.s3), event_id="upload-3"))
+    succeeded = trainer.published[0]
+    # SageMaker (not moto) writes the artifact; put one where the job said it would be.
+    bucket, key = succeeded["detail"]["model"]["uri"][len("s3://") :].split("/", 1)
+    aws.s3.put_object(Bucket=bucket, Key=key, Body=b"model")
+    deployer = Walker(aws)
+    status, _ = deployer.run("deploy", {**succeeded, "id": "bus-event-9"})
+    assert status == "SUCCEEDED"
+    detail = only_event(deployer, "Model Deployed")
+    assert (detail["correlationId"], detail["action"]) == ("upload-3", "create")
+    assert detail["endpointName"] == "fairmot-test-tracker"
+    assert detail["model"] == succeeded["detail"]["model"]["uri"]
+
+
+def test_batch_processes_a_video_with_the_latest_model(aws: Aws) -> None:
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="registry/latest.json",
+        Body=json.dumps({"modelUri": f"s3://{BUCKET}/models/m/model.tar.gz"}).encode(),
+    )  # fmt: skip
+    key = "videos/street/cam1.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0" * 100)
+
+    def container(params: dict[str, Any]) -> None:
+        """What the processing entry point uploads: output/<stem>/... under the output URI."""
+        out = params["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        prefix = out[len(f"s3://{BUCKET}/") :] + "cam1/"
+        summary = {"frames": 20, "fps": 10.0, "tracks": 3}
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.put_object(Bucket=BUCKET, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
+        s3.put_object(Bucket=BUCKET, Key=prefix + "annotated.mp4", Body=b"x")
+
+    walker = Walker(aws, results_writer=container)
+    status, _ = walker.run("batch", s3_created(aws.s3, key))
+    assert status == "SUCCEEDED"
+    detail = only_event(walker, "Video Processed")
+    assert detail["summary"] == {"frames": 20, "fps": 10.0, "tracks": 3}
+    assert detail["outputs"]["annotated"] == f"s3://{BUCKET}/results/street/cam1/annotated.mp4"
+
+
+def test_non_video_publishes_video_processing_failed(aws: Aws) -> None:
+    key = "videos/street/readme.txt"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"hello")
+    walker = Walker(aws)
+    status, _ = walker.run("batch", s3_created(aws.s3, key))
+    assert status == "FAILED"
+    assert only_event(walker, "Video Processing Failed")["error"] == "VideoInvalidError"
+
+
+def test_duplicate_video_event_is_a_no_op(aws: Aws) -> None:
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="registry/latest.json", Body=b'{"modelUri": "s3://b/m.tar.gz"}'
+    )
+    key = "videos/a.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0")
+    event = s3_created(aws.s3, key)
+    first = Walker(aws, results_writer=lambda params: None)
+    assert first.run("batch", event)[0] == "FAILED"  # the container wrote no summary.json
+    assert only_event(first, "Video Processing Failed")["error"] == "ResultsMissingError"
+    second = Walker(aws)
+    assert second.run("batch", event)[0] == "SUCCEEDED"
+    assert second.visited[-1] == "DuplicateProcessing" and second.published == []
+
+
+def test_walker_sees_every_lambda_of_the_template() -> None:
+    used = {
+        p
+        for path in Path(REPO / "statemachines").glob("*.asl.json")
+        for p in set(__import__("re").findall(r"\$\{(\w+FunctionArn)\}", path.read_text()))
+    }
+    assert {f"${{{p}}}" for p in used} == set(handlers())
