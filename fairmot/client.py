@@ -11,6 +11,7 @@ summary.json (plus request latencies).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 import urllib.error
@@ -242,12 +243,19 @@ def stream_video(
                         ]
                         writer.write(annotator.draw(frame, boxes))
                 bar.update(len(batch))
+        except BaseException:
+            if stream.next_frame:  # best effort: free the stream, keep the original error
+                with contextlib.suppress(EndpointError, OSError):
+                    stream.close()
+            raise
+        else:
+            if stream.next_frame:
+                stream.close()
         finally:
             bar.close()
             if writer is not None:
                 writer.close()
                 codec = writer.codec
-            stream.close()
         seconds = time.perf_counter() - started
         write_mot_results(outputs.path(TRACKS_MOT), np.array(rows, dtype=np.float64).reshape(-1, 7))
         write_json(

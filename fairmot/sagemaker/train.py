@@ -281,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker_main()
     paths = TrainingPaths.from_env()
+    # A failure file left by an earlier attempt (local mode reuses folders) must not linger.
+    paths.failure_file.unlink(missing_ok=True)
     try:
         config = load_config(paths)
         cluster = ClusterSpec.from_env(paths.config_dir)
