@@ -201,9 +201,12 @@ def test_training_with_tuning_retrains_with_the_best(aws: Aws) -> None:
     walker = Walker(aws)
     status, _ = walker.run("training", s3_created(aws.s3, key))
     assert status == "SUCCEEDED"
-    assert [
-        s for s in walker.visited if s in ("Tune", "SelectBest", "PlanRetrain", "Train")
-    ] == ["Tune", "SelectBest", "PlanRetrain", "Train"]
+    assert [s for s in walker.visited if s in ("Tune", "SelectBest", "PlanRetrain", "Train")] == [
+        "Tune",
+        "SelectBest",
+        "PlanRetrain",
+        "Train",
+    ]
     detail = only_event(walker, "Training Succeeded")
     assert detail["deploy"] is True and detail["tuning"]["tuningJobName"].startswith(
         "fairmot-test-hpo-"

@@ -12,11 +12,12 @@ import pytest
 import register_model
 import select_best
 import validate_dataset
-from conftest import BUCKET, Aws, put_dataset, s3_created, sample
+from conftest import BUCKET, REPO, Aws, put_dataset, s3_created, sample
 from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
 from metric_definitions import METRIC_DEFINITIONS
 from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
 
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 TUNING = {
     "ranges": {
         "lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"},
@@ -210,3 +211,15 @@ def test_metric_definitions_match_the_training_code() -> None:
     from fairmot.train.metrics import METRIC_DEFINITIONS as TRAINING_DEFINITIONS
 
     assert METRIC_DEFINITIONS == TRAINING_DEFINITIONS
+
+
+@pytest.mark.parametrize("workflow", ["training", "deploy", "batch"])
+def test_sam_local_invoke_samples_normalise(aws: Aws, workflow: str) -> None:
+    payload = json.loads(
+        (REPO / "events" / "lambda" / f"normalise-event-{workflow}.json").read_text()
+    )
+    out = normalise_event.handler(payload, None)
+    key = payload["event"]["detail"]["object"]["key"]
+    subject = {"training": "manifest", "deploy": "model", "batch": "video"}[workflow]
+    assert out["request"][subject]["key"] == key
+    assert out["meta"]["correlationId"] == payload["event"]["id"]
