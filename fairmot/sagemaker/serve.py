@@ -46,6 +46,8 @@ from fairmot.sagemaker.streams import (
 DEFAULT_PORT = 8080  # SageMaker sends requests to port 8080 unless SAGEMAKER_BIND_TO_PORT says else
 # SageMaker gives a container 60 s to answer an invocation; waiting longer helps nobody.
 INVOCATION_TIMEOUT_S = 60.0
+MAX_DRAINED_BYTES = 64 * 1024 * 1024  # an oversized body up to this is read and dropped
+DRAIN_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -204,13 +206,20 @@ class InvocationHandler(BaseHTTPRequestHandler):
             return
         length = int(length_text)
         if length > MAX_BODY_BYTES:
-            # The body is not read: close the connection rather than parse it.
-            self._error(
-                413,
+            message = (
                 f"body of {length} bytes exceeds SageMaker's 6 MB payload limit; "
-                "send fewer frames per request or smaller images",
-                close=True,
+                "send fewer frames per request or smaller images"
             )
+            # Read and drop a moderately large body so the client sees the answer and the
+            # connection stays usable; a huge one is not worth reading: close instead.
+            drain = length <= MAX_DRAINED_BYTES
+            remaining = length if drain else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(DRAIN_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            self._error(413, message, close=not drain)
             return
         body = self.rfile.read(length)
         try:

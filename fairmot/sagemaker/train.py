@@ -155,11 +155,14 @@ def _digest_hook() -> dict[str, Any]:
 
 
 def _write_digest(captured: dict[str, Any], rank: int) -> None:
+    """sha256 of the final parameters. Buffers (batch-norm running statistics) are left out: DDP
+    broadcasts them from rank 0 before each forward pass, then every rank updates its own in that
+    pass, so they differ by the last step by design; the artifact holds rank 0's."""
     folder = os.environ.get("FAIRMOT_WEIGHTS_DIGEST_DIR")
     if not folder or "model" not in captured:
         return
     digest = hashlib.sha256()
-    for name, tensor in sorted(captured["model"].state_dict().items()):
+    for name, tensor in sorted(captured["model"].named_parameters()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     Path(folder).mkdir(parents=True, exist_ok=True)

@@ -19,11 +19,11 @@ TINY_HYPERPARAMETERS = {
     "arch": "lite",
     "input_w": "160",
     "input_h": "96",
-    "num_epochs": "8",
-    "batch_size": "8",
+    "num_epochs": "10",
+    "batch_size": "4",
     "num_workers": "0",
     "lr": "0.002",
-    "lr_step": "7",
+    "lr_step": "9",
     "conf_thres": "0.2",
 }
 

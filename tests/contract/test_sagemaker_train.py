@@ -33,14 +33,14 @@ def test_training_writes_model_checkpoint_and_metric_lines(trained: Path) -> Non
     assert (card.arch, card.input_w, card.input_h, card.reid_dim) == ("lite", 160, 96, 128)
     assert card.hyperparameters["conf_thres"] == "0.2"
     assert sorted(p.name for p in (trained / "checkpoints").iterdir())[-1].startswith(
-        "checkpoint-e0008"
+        "checkpoint-e0010"
     )
     assert not (trained / "output" / "failure").exists()
     log = (trained / "stdout.log").read_text()
     regexes = {d["Name"]: d["Regex"] for d in METRIC_DEFINITIONS}
     epochs = [float(m) for m in re.findall(regexes["epoch"], log)]
     losses = [float(m) for m in re.findall(regexes["loss"], log)]
-    assert epochs[-1] == 8 and len(losses) == len(epochs) >= 8
+    assert epochs[-1] == 10 and len(losses) == len(epochs) >= 10
     assert losses[-1] < losses[0]
 
 
