@@ -53,7 +53,8 @@ class FramePipeline:
     """A loaded model plus everything around it: letterboxing, batching, decoding, tracking.
 
     `conf_thres` defaults to the one the model was trained with (its card), else 0.4.
-    `batch_size` frames go through the network in one forward pass.
+    `batch_size` frames go through the network in one forward pass. `channels_last` runs the
+    network in NHWC memory format (faster for some archs and devices: see bench/pipeline.py).
     """
 
     def __init__(
@@ -65,12 +66,15 @@ class FramePipeline:
         batch_size: int = 4,
         output_filter: OutputFilter | None = None,
         tracker_config: TrackerConfig | None = None,
+        channels_last: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.card = loaded.card
         self.device = torch.device(device)
-        self.model = loaded.model.to(self.device).eval()
+        self.channels_last = channels_last
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = loaded.model.to(self.device, memory_format=memory_format).eval()
         self.batch_size = batch_size
         self.conf_thres = conf_thres if conf_thres is not None else card_conf_thres(self.card)
         self.output_filter = output_filter or OutputFilter()
@@ -89,6 +93,8 @@ class FramePipeline:
             chunk = prepared[start : start + self.batch_size]
             batch = torch.from_numpy(to_network_input([p.image for p in chunk]))
             batch = batch.to(self.device, non_blocking=True)
+            if self.channels_last:
+                batch = batch.contiguous(memory_format=torch.channels_last)
             with torch.inference_mode():
                 outputs = self.model(batch)
                 results.extend(
