@@ -134,7 +134,8 @@ class Walker:
             if kind in ("Succeed", "Fail"):
                 return ("SUCCEEDED" if kind == "Succeed" else "FAILED"), data
             if kind == "Pass":
-                data = fill(state.get("Parameters", {}), data, context)
+                result = fill(state["Parameters"], data, context) if "Parameters" in state else data
+                data = put(data, state.get("ResultPath", "$"), result)
             elif kind == "Choice":
                 name = self.choose(state, data, context)
                 continue
@@ -296,3 +297,20 @@ def test_walker_sees_every_lambda_of_the_template() -> None:
         for p in set(__import__("re").findall(r"\$\{(\w+FunctionArn)\}", path.read_text()))
     }
     assert {f"${{{p}}}" for p in used} == set(handlers())
+
+
+def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="registry/latest.json", Body=b'{"modelUri": "s3://b/m.tar.gz"}'
+    )
+    key = "videos/b.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0")
+
+    def stop(params: dict[str, Any]) -> None:
+        aws.sagemaker.stop_processing_job(ProcessingJobName=params["ProcessingJobName"])
+
+    walker = Walker(aws, results_writer=stop)
+    assert walker.run("batch", s3_created(aws.s3, key))[0] == "FAILED"
+    detail = only_event(walker, "Video Processing Failed")
+    assert (detail["error"], detail["cause"]) == ("JobNotCompleted", "Stopped")
+    assert "SummariseResults" not in walker.visited

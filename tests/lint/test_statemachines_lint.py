@@ -138,6 +138,20 @@ def test_walk_every_state(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
+def test_jobs_that_did_not_complete_fail_the_workflow(path: Path) -> None:
+    states = load(path)["States"]
+    for name, state in states.items():
+        if not state.get("Resource", "").endswith(".sync"):
+            continue
+        check = states[state["Next"]]
+        assert check["Type"] == "Choice", f"{name} is not followed by a status check"
+        assert check["Choices"][0]["StringEquals"] == "Completed"
+        assert check["Choices"][0]["Variable"] == f"{state['ResultPath']}.status"
+        otherwise = states[check["Default"]]
+        assert (otherwise["ResultPath"], otherwise["Next"]) == ("$.error", "PublishFailure")
+
+
+@pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
 def test_every_state_is_reachable(path: Path) -> None:
     states = load(path)["States"]
     seen, todo = set(), [load(path)["StartAt"]]
