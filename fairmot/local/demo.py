@@ -11,9 +11,12 @@ events log.
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,10 +85,27 @@ def stage(config: DemoConfig, number: int, title: str) -> Iterator[None]:
     print(f"--- {title}: done in {config.timings[title]:.0f} s", flush=True)
 
 
+_PROGRESS_BAR = re.compile(r"\d+%\|")
+
+
 def _job_printer() -> Callable[[str, str], None]:
+    """Job output, prefixed by the job; a job's tqdm bar redraws one line instead of many."""
+    in_bar = False
+
     def show(job: str, line: str) -> None:
-        if line.strip():
-            print(f"  [{job[-28:]}] {line}", flush=True)
+        nonlocal in_bar
+        text = line.strip()
+        if not text:
+            return
+        prefix = f"  [{job[-28:]}] "
+        if _PROGRESS_BAR.search(text):
+            print(f"\r{prefix}{text[:110]:<110}", end="", flush=True)
+            in_bar = True
+            return
+        if in_bar:
+            print(flush=True)
+            in_bar = False
+        print(prefix + text, flush=True)
 
     return show
 
@@ -183,8 +203,10 @@ def run_demo(config: DemoConfig) -> int:
         events_log=events_log,
         wait_scale=config.wait_scale,
         job_log=_job_printer(),
+        quiet_lambdas=True,
     )
     started = time.perf_counter()
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:
         with stage(config, 1, "Synthetic dataset and held-out video"):
             dataset = make_dataset(config, work)
@@ -251,7 +273,7 @@ def run_demo(config: DemoConfig) -> int:
                 metrics["consumer_events"] = [
                     e.get("detail-type") for e in consumer_events(aws, queue)
                 ]
-                (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float))
+                (out / "metrics.json").write_text(json.dumps(_finite(metrics), indent=2))
                 for source in ("stream", "batch"):
                     if source in metrics:
                         m = metrics[source]
@@ -271,6 +293,17 @@ def run_demo(config: DemoConfig) -> int:
     _write_timings(config, out, started, ok=True)
     print(f"\nDemo finished in {time.perf_counter() - started:.0f} s; outputs in {out}")
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: undefined metrics (no detections at all) become null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _endpoint_name(detail: dict[str, Any], aws: LocalAws) -> str:

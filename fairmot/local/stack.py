@@ -38,6 +38,11 @@ _FAKE_CREDENTIALS = {
 }
 # X-Ray has no local daemon: Powertools' Tracer would try to send segments to it.
 LAMBDA_LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
+# The demo shows stages and jobs; the handlers' INFO logs and metric blobs would drown them.
+QUIET_LAMBDA_ENVIRONMENT = {
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
 TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -57,6 +62,7 @@ class LocalSettings:
     server: bool = False
     port: int | None = None
     job_log: Callable[[str, str], None] = lambda job, line: None
+    quiet_lambdas: bool = False
 
 
 class LocalAws:
@@ -94,7 +100,10 @@ class LocalAws:
                 self.session(),
                 stack_name=self.settings.stack_name,
                 parameters=self.settings.parameters,
-                extra_environment=LAMBDA_LOCAL_ENVIRONMENT,
+                extra_environment={
+                    **LAMBDA_LOCAL_ENVIRONMENT,
+                    **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),
+                },
             )
             self.stack = deployer.deploy()
         except BaseException:
