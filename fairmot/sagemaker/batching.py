@@ -42,11 +42,12 @@ class Job:
 
 @dataclass
 class WorkerStats:
-    """What the worker did, for the benchmark (seconds in the model, batches run)."""
+    """What the worker did, for `GET /stats` and the benchmark."""
 
     batches: int = 0
     frames: int = 0
-    model_seconds: float = 0.0
+    model_seconds: float = 0.0  # forward passes and decoding
+    track_seconds: float = 0.0  # tracker updates
 
 
 class InferenceWorker:
@@ -101,6 +102,7 @@ class InferenceWorker:
             self.stats.batches += 1
             self.stats.frames += len(frames)
             offset = 0
+            started = time.perf_counter()
             for job in jobs:
                 mine = detections[offset : offset + len(job.frames)]
                 offset += len(job.frames)
@@ -108,3 +110,4 @@ class InferenceWorker:
                     job.future.set_result([self._model.update(job.tracker, d) for d in mine])
                 except Exception as error:  # one stream's tracker failing spares the others
                     job.future.set_exception(error)
+            self.stats.track_seconds += time.perf_counter() - started

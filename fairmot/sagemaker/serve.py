@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -156,6 +156,9 @@ class InvocationHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive, as SageMaker's front end talks to containers."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body waits for the
+    # client's delayed ACK of the headers (~40 ms on Linux) on every keep-alive response.
+    disable_nagle_algorithm = True
     server: ServingHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -182,6 +185,10 @@ class InvocationHandler(BaseHTTPRequestHandler):
         if self.path == "/ping":
             ready = self.server.service.ready.is_set()
             self._send(Reply(200 if ready else 503, {"status": "ok" if ready else "loading"}))
+        elif self.path == "/stats":  # diagnostics: where the time goes (bench/endpoint.py)
+            worker = self.server.service.worker
+            stats = asdict(worker.stats) if worker is not None else {}
+            self._send(Reply(200, {**stats, "streams": len(self.server.service.registry)}))
         elif self.path == "/execution-parameters":  # asked by batch transform
             self._send(
                 Reply(
