@@ -1,0 +1,161 @@
+"""Fast checks of the pieces at the container's edges: paths, the cluster, request parsing,
+the stream registry and output naming (no model, no processes)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fairmot.sagemaker.paths import ClusterSpec, ProcessingPaths, ServingPaths, TrainingPaths
+from fairmot.sagemaker.process import find_videos, output_names
+from fairmot.sagemaker.protocol import (
+    MAX_BODY_BYTES,
+    RequestError,
+    parse_custom_attributes,
+    parse_request,
+)
+from fairmot.sagemaker.streams import StreamLimitError, StreamRegistry
+from fairmot.sagemaker.train import JobConfigError, resolve_pretrained
+
+
+def test_paths_default_to_opt_ml_and_follow_sagemaker_variables() -> None:
+    default = TrainingPaths.from_env({})
+    assert default.model_dir == Path("/opt/ml/model")
+    assert default.checkpoint_dir == Path("/opt/ml/checkpoints")
+    assert default.failure_file == Path("/opt/ml/output/failure")
+    assert default.hyperparameters_file == Path("/opt/ml/input/config/hyperparameters.json")
+    assert ProcessingPaths.from_env({}).video_dir == Path("/opt/ml/processing/input/video")
+    moved = TrainingPaths.from_env(
+        {"FAIRMOT_OPT_ML": "/r", "SM_MODEL_DIR": "/m", "SM_CHANNEL_TRAIN": "/d"}
+    )
+    assert (moved.model_dir, moved.train_channel) == (Path("/m"), Path("/d"))
+    assert moved.checkpoint_dir == Path("/r/checkpoints")
+    assert ServingPaths.from_env({"FAIRMOT_OPT_ML": "/r"}).model_dir == Path("/r/model")
+    processing = ProcessingPaths.from_env({"FAIRMOT_OPT_ML": "/r"})
+    assert processing.output_dir == Path("/r/processing/output")
+    assert processing.message_file == Path("/r/output/message")
+
+
+def test_cluster_from_variables_or_resourceconfig(tmp_path: Path) -> None:
+    env = {"SM_HOSTS": '["algo-2", "algo-1"]', "SM_CURRENT_HOST": "algo-2", "SM_NUM_GPUS": "4"}
+    cluster = ClusterSpec.from_env(tmp_path, env)
+    assert cluster.hosts == ("algo-1", "algo-2") and cluster.host_rank == 1
+    assert cluster.num_gpus == 4
+    (tmp_path / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-1", "hosts": ["algo-1", "algo-2", "algo-3"]})
+    )
+    cluster = ClusterSpec.from_env(tmp_path, {})
+    assert cluster.hosts == ("algo-1", "algo-2", "algo-3") and cluster.host_rank == 0
+    with pytest.raises(ValueError, match="not in the host list"):
+        ClusterSpec.from_env(tmp_path, {"SM_CURRENT_HOST": "algo-9"})
+
+
+def jpeg_b64(width: int = 64, height: int = 48) -> str:
+    image = np.full((height, width, 3), 120, np.uint8)
+    return base64.b64encode(cv2.imencode(".jpg", image)[1].tobytes()).decode()
+
+
+def test_notebook_body_parses() -> None:
+    body = {"frame_id": 0, "frame_data": jpeg_b64(), "frame_w": 64, "frame_h": 48, "batch_size": 1}
+    request = parse_request("application/json; charset=utf-8", json.dumps(body).encode(), {})
+    assert request.stream_id is None and request.frame_id == 0
+    assert request.frames[0].shape == (48, 64, 3)
+    batch = {"frame_id": 4, "frame_data": [jpeg_b64(), jpeg_b64()], "stream_id": "cam"}
+    request = parse_request("application/json", json.dumps(batch).encode(), {})
+    assert (request.stream_id, request.frame_id, len(request.frames)) == ("cam", 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"{", 400, "not valid JSON"),
+        (b"[]", 400, "JSON object"),
+        (b'{"frame_data": "x"}', 400, "frame_id"),
+        (b'{"frame_id": -1, "frame_data": "x"}', 400, "frame_id"),
+        (b'{"frame_id": true, "frame_data": "x"}', 400, "frame_id"),
+        (b'{"frame_id": 0}', 400, "frame_data"),
+        (b'{"frame_id": 0, "frame_data": []}', 400, "frame_data"),
+        (b'{"frame_id": 0, "frame_data": "%%%"}', 400, "base64"),
+        (b'{"frame_id": 0, "frame_data": "aGVsbG8="}', 400, "decodable"),
+    ],
+)
+def test_bad_json_bodies_are_400(body: bytes, status: int, words: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        parse_request("application/json", body, {})
+    assert caught.value.status == status and words in caught.value.message
+
+
+def test_size_mismatch_and_content_type() -> None:
+    body = {"frame_id": 0, "frame_data": jpeg_b64(), "frame_w": 65, "frame_h": 48}
+    with pytest.raises(RequestError, match="65x48"):
+        parse_request("application/json", json.dumps(body).encode(), {})
+    with pytest.raises(RequestError) as caught:
+        parse_request("text/plain", b"x", {})
+    assert caught.value.status == 415
+    assert MAX_BODY_BYTES == 6 * 1024 * 1024
+
+
+def test_raw_image_with_custom_attributes_and_session_headers() -> None:
+    raw = base64.b64decode(jpeg_b64())
+    headers = {"X-Amzn-SageMaker-Custom-Attributes": "stream_id=abc,frame_id=3"}
+    request = parse_request("image/jpeg", raw, headers)
+    assert (request.stream_id, request.frame_id) == ("abc", 3)
+    assert parse_custom_attributes("a=1; b = 2,junk") == {"a": "1", "b": "2"}
+    new = parse_request("image/png", raw, {"X-Amzn-SageMaker-Session-Id": "NEW_SESSION"})
+    assert new.new_session and new.stream_id is None
+    clash = {"X-Amzn-SageMaker-Session-Id": "s1", **headers}
+    with pytest.raises(RequestError, match="differs"):
+        parse_request("image/jpeg", raw, clash)
+
+
+def test_registry_expires_idle_streams_and_evicts_the_oldest() -> None:
+    now = [0.0]
+    registry = StreamRegistry(max_streams=2, idle_seconds=10, clock=lambda: now[0])
+    for name in ("a", "b"):
+        with registry.checkout(name, create=True) as stream:
+            assert stream is not None and stream.stream_id == name
+        now[0] += 1
+    with registry.checkout("c", create=True):  # full: "a", idle longest, goes
+        pass
+    assert "a" not in registry and "b" in registry and "c" in registry
+    with registry.checkout("missing", create=False) as stream:
+        assert stream is None
+    now[0] += 11
+    with registry.checkout("d", create=True):  # b and c idle > 10 s: expired
+        assert len(registry) == 1
+
+
+def test_registry_never_evicts_a_stream_in_use() -> None:
+    registry = StreamRegistry(max_streams=1, idle_seconds=10)
+    with (
+        registry.checkout("busy", create=True),
+        pytest.raises(StreamLimitError),
+        registry.checkout("other", create=True),
+    ):
+        pass
+    assert "busy" in registry
+
+
+def test_output_names_keep_folders_and_separate_same_stems(tmp_path: Path) -> None:
+    for name in ("cam1/a.mp4", "cam1/a.avi", "b.MOV", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    videos = find_videos(tmp_path)
+    assert [v.name for v in videos] == ["b.MOV", "a.avi", "a.mp4"]
+    names = {v.name: str(n) for v, n in output_names(videos, tmp_path).items()}
+    assert names == {"b.MOV": "b", "a.avi": "cam1/a_avi", "a.mp4": "cam1/a_mp4"}
+
+
+def test_pretrained_channel_resolution(tmp_path: Path) -> None:
+    assert resolve_pretrained("", tmp_path / "absent") == ""
+    (tmp_path / "fairmot_dla34.pth").write_bytes(b"")
+    assert resolve_pretrained("", tmp_path) == str(tmp_path / "fairmot_dla34.pth")
+    assert resolve_pretrained("fairmot_dla34.pth", tmp_path) == str(tmp_path / "fairmot_dla34.pth")
+    (tmp_path / "ctdet_coco_dla_2x.pth").write_bytes(b"")
+    with pytest.raises(JobConfigError, match="set load_model"):
+        resolve_pretrained("", tmp_path)
