@@ -58,9 +58,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     down.set_defaults(func=run_down)
 
 
+def _missing_template(template: Path) -> bool:
+    if template.is_file():
+        return False
+    print(f"{template}: no such template; run from the repository root or pass --template PATH")
+    return True
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from fairmot.local.demo import DemoConfig, run_demo
 
+    if _missing_template(args.template):
+        return 2
     return run_demo(
         DemoConfig(
             out=args.out, template=args.template, quick=args.quick, wait_scale=args.wait_scale
@@ -71,6 +80,8 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_up(args: argparse.Namespace) -> int:
     from fairmot.local.daemon import start
 
+    if _missing_template(args.template):
+        return 2
     try:
         stack = start(args.state_dir, args.template, args.port, args.wait_scale)
     except RuntimeError as error:
