@@ -7,7 +7,6 @@ dla34 unless the keys say otherwise, head sizes from the checkpoint's own heads)
 
 from __future__ import annotations
 
-import io
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,10 @@ from fairmot.model.checkpoint import (
     WEIGHTS_NAME,
     CheckpointError,
     CheckpointReport,
+    is_tarball,
     load_state_dict_checked,
-    read_state_dict,
+    read_tar_member,
+    read_weights,
 )
 from fairmot.model.registry import ARCHS, build_model
 
@@ -105,24 +106,6 @@ def _build_and_load(
     return LoadedModel(model=model.to(device).eval(), card=card, report=report)
 
 
-def _read_tarball(path: Path) -> tuple[bytes, str]:
-    try:
-        with tarfile.open(path, "r:*") as archive:
-            members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}
-            missing = [name for name in (WEIGHTS_NAME, CARD_NAME) if name not in members]
-            if missing:
-                raise ArtifactError(
-                    f"model archive {path} lacks {', '.join(missing)} "
-                    f"(found: {', '.join(sorted(members)) or 'nothing'})"
-                )
-            weights = archive.extractfile(members[WEIGHTS_NAME])
-            card = archive.extractfile(members[CARD_NAME])
-            assert weights is not None and card is not None  # regular files always extract
-            return weights.read(), card.read().decode()
-    except (tarfile.TarError, OSError) as error:
-        raise ArtifactError(f"model archive {path} is not a readable tar.gz: {error}") from None
-
-
 def load_artifact(path: Path | str, device: str | torch.device = "cpu") -> LoadedModel:
     """Build the network a model artifact describes and load its weights (eval mode)."""
     path = Path(path)
@@ -137,12 +120,12 @@ def load_artifact(path: Path | str, device: str | torch.device = "cpu") -> Loade
             return load_artifact(path / WEIGHTS_NAME, device)
         if not path.exists():
             raise ArtifactError(f"model artifact {path} does not exist")
-        if path.name.endswith((".tar.gz", ".tgz", ".tar")):
-            weights, card_text = _read_tarball(path)
+        if is_tarball(path):
+            card_text = read_tar_member(path, CARD_NAME).decode()
             card = parse_card(card_text, f"{path}:{CARD_NAME}")
-            state, _ = read_state_dict(io.BytesIO(weights), name=f"{path}:{WEIGHTS_NAME}")
+            state, _ = read_weights(path)
             return _build_and_load(card, state, f"{path}:{WEIGHTS_NAME}", device)
-        state, _ = read_state_dict(path)
+        state, _ = read_weights(path)
         card_path = path.with_name(CARD_NAME)
         card = (
             parse_card(card_path.read_text(), str(card_path))

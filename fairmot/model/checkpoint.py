@@ -119,6 +119,26 @@ def load_state_dict_checked(
     return report
 
 
+def is_tarball(path: Path) -> bool:
+    return path.name.endswith((".tar.gz", ".tgz", ".tar"))
+
+
+def read_tar_member(path: Path, name: str) -> bytes:
+    """The bytes of the regular file `name` (at any depth) inside a tar archive."""
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}
+            data = archive.extractfile(members[name]) if name in members else None
+            if data is None:
+                raise CheckpointError(
+                    f"model archive {path} lacks {name} "
+                    f"(found: {', '.join(sorted(members)) or 'nothing'})"
+                )
+            return data.read()
+    except (tarfile.TarError, OSError) as error:
+        raise CheckpointError(f"model archive {path} is not a readable tar.gz: {error}") from None
+
+
 def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], int | None]:
     """Tensors from a checkpoint file, an artifact directory or a model.tar.gz."""
     if path.is_dir():
@@ -126,25 +146,9 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], int | None]:
         if inside.exists() or not (path / TARBALL_NAME).exists():
             return read_state_dict(inside)
         path = path / TARBALL_NAME
-    if path.name.endswith((".tar.gz", ".tgz", ".tar")) and path.is_file():
-        try:
-            with tarfile.open(path, "r:*") as archive:
-                member = next(
-                    (
-                        m
-                        for m in archive.getmembers()
-                        if m.isfile() and Path(m.name).name == WEIGHTS_NAME
-                    ),
-                    None,
-                )
-                data = archive.extractfile(member) if member is not None else None
-                if data is None:
-                    raise CheckpointError(f"model archive {path} holds no {WEIGHTS_NAME}")
-                return read_state_dict(io.BytesIO(data.read()), name=f"{path}:{WEIGHTS_NAME}")
-        except (tarfile.TarError, OSError) as error:
-            raise CheckpointError(
-                f"model archive {path} is not a readable tar.gz: {error}"
-            ) from None
+    if is_tarball(path) and path.is_file():
+        data = read_tar_member(path, WEIGHTS_NAME)
+        return read_state_dict(io.BytesIO(data), name=f"{path}:{WEIGHTS_NAME}")
     return read_state_dict(path)
 
 
