@@ -159,3 +159,53 @@ def test_pretrained_channel_resolution(tmp_path: Path) -> None:
     (tmp_path / "ctdet_coco_dla_2x.pth").write_bytes(b"")
     with pytest.raises(JobConfigError, match="set load_model"):
         resolve_pretrained("", tmp_path)
+
+
+def test_sagemaker_transport_opens_uses_and_closes_a_session() -> None:
+    """The boto3 calls the client makes, checked against the real service model (Stubber)."""
+    import io
+
+    import boto3
+    from botocore.response import StreamingBody
+    from botocore.stub import ANY, Stubber
+
+    from fairmot.client import SageMakerTransport, StreamSession
+
+    runtime = boto3.client(
+        "sagemaker-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+    def answer(payload: dict[str, object], **extra: str) -> dict[str, object]:
+        raw = json.dumps(payload).encode()
+        return {"Body": StreamingBody(io.BytesIO(raw), len(raw)), **extra}
+
+    frame = np.full((48, 64, 3), 90, np.uint8)
+    base = {"EndpointName": "ep", "ContentType": "application/json", "Accept": "application/json"}
+    with Stubber(runtime) as stub:
+        stub.add_response(
+            "invoke_endpoint",
+            answer(
+                {"stream_id": "s9", "frames": [{"frame_id": 0, "tracks": []}]},
+                NewSessionId="s9; Expires=2030-01-01T00:00:00Z",
+            ),
+            {**base, "Body": ANY, "SessionId": "NEW_SESSION"},
+        )
+        stub.add_response(
+            "invoke_endpoint",
+            answer({"stream_id": "s9", "frames": [{"frame_id": 1, "tracks": []}]}),
+            {**base, "Body": ANY, "SessionId": "s9"},
+        )
+        stub.add_response(
+            "invoke_endpoint",
+            answer({"stream_id": "s9", "closed": True, "frames": []}, ClosedSessionId="s9"),
+            {**base, "Body": ANY, "SessionId": "s9"},
+        )
+        session = StreamSession(SageMakerTransport("ep", client=runtime))
+        assert session.send([frame], frame_rate=25)[0]["frame_id"] == 0
+        assert session.session == "s9" and session.stream_id == "s9"
+        assert session.send([frame], frame_rate=25)[0]["frame_id"] == 1
+        session.close()
+        stub.assert_no_pending_responses()
