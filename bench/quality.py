@@ -48,6 +48,9 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="override a recipe hyperparameter (repeatable)",
     )
+    parser.add_argument(
+        "--conf-thres", type=float, default=None, help="evaluate at this threshold, not the card's"
+    )
     args = parser.parse_args()
 
     from fairmot.data import generate_dataset, read_manifest, read_sequence
@@ -102,7 +105,7 @@ def main() -> int:
     manifest = read_manifest(test_dir)
     sequences = [read_sequence(test_dir / name) for name in manifest.sequences]
     started = time.monotonic()
-    report = evaluate_model(loaded, sequences)
+    report = evaluate_model(loaded, sequences, conf_thres=args.conf_thres)
     eval_s = time.monotonic() - started
     results = {
         "precision": report.precision,
@@ -112,7 +115,7 @@ def main() -> int:
         "idf1": report.idf1,
         "hota": report.hota,
     }
-    conf = loaded.card.hyperparameters.get("conf_thres", "0.4")
+    conf = args.conf_thres or loaded.card.hyperparameters.get("conf_thres", "0.4")
     print(
         f"\nheld-out quality (conf_thres {conf}, {report.frames} frames, "
         f"{report.reid_queries} re-ID queries):"

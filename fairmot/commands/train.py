@@ -12,6 +12,7 @@ from fairmot.train.hparams import (
     add_hyperparameter_flags,
     flag_values,
 )
+from fairmot.train.recipes import RECIPES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--recipe",
-        choices=("paper", "lite", "quick"),
+        choices=sorted(RECIPES),
         default="paper",
         help="starting hyperparameters: paper (DLA-34 1088x608, GPU), lite (CPU, ~10 min), "
         "quick (CPU, ~2 min demo)",

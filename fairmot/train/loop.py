@@ -10,6 +10,7 @@ With half_val=1 the job ends by tracking the validation halves and reports val_m
 from __future__ import annotations
 
 import contextlib
+import pickle
 import random
 import threading
 import time
@@ -26,8 +27,8 @@ from torch.utils.data import BatchSampler, DataLoader
 from fairmot.losses import FairMOTLoss
 from fairmot.train.checkpoints import (
     TrainingState,
+    list_checkpoints,
     load_checkpoint,
-    newest_checkpoint,
     save_checkpoint,
 )
 from fairmot.train.distributed import DistributedContext, ResumableShardSampler, shard_length
@@ -219,14 +220,7 @@ def train(
         "scheduler": scheduler,
         "scaler": scaler,
     }
-    state = TrainingState()
-    resume_from = newest_checkpoint(checkpoint_dir)
-    if resume_from is not None:
-        state, _ = load_checkpoint(resume_from, stateful)
-        say(
-            f"resuming from {resume_from.name}: epoch {state.epochs_done + 1}, "
-            f"step {state.step_in_epoch}"
-        )
+    state = resume(checkpoint_dir, stateful, say)
     say(
         f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
         f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
@@ -242,7 +236,9 @@ def train(
 
     started = time.monotonic() - state.elapsed_s
     stopped_early = False
-    last_stats: dict[str, float] = {}
+    # A job resumed after its last epoch (e.g. restarted while writing the model) has no new
+    # epoch to report: its metrics are the last recorded ones.
+    last_stats = {k: v for k, v in (state.history[-1:] or [{}])[0].items() if k in LOSS_NAMES}
 
     def checkpoint_now() -> Path | None:
         state.elapsed_s = time.monotonic() - started
@@ -356,6 +352,28 @@ def train(
         history=state.history,
         stopped_early=stopped_early,
     )
+
+
+def resume(checkpoint_dir: Path | None, stateful: dict[str, Any], log: Log) -> TrainingState:
+    """Restore the newest readable checkpoint (an unreadable one, e.g. cut short by a spot
+    interruption, falls back to the one before); a fresh TrainingState when there is none."""
+    if checkpoint_dir is None:
+        return TrainingState()
+    for path in reversed(list_checkpoints(Path(checkpoint_dir))):
+        try:
+            state, _ = load_checkpoint(path, stateful)
+        except (RuntimeError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if "size mismatch" in str(error) or "Missing key" in str(error):
+                raise TrainingError(
+                    f"checkpoint {path} belongs to another model or dataset ({first[:120]}); "
+                    "use an empty checkpoint directory"
+                ) from None
+            log(f"skipping unreadable checkpoint {path.name}: {first[:160]}")
+            continue
+        log(f"resuming from {path.name}: epoch {state.epochs_done + 1}, step {state.step_in_epoch}")
+        return state
+    return TrainingState()
 
 
 def _progress(total: int, done: int, epoch: int, enabled: bool) -> Any:

@@ -133,3 +133,29 @@ def test_half_val_tracks_the_second_halves(dataset: Path, tmp_path: Path) -> Non
     card = json.loads((tmp_path / "model" / "model.json").read_text())
     assert card["metrics"]["val_idf1"] == result.metrics["val_idf1"]
     assert {"val_precision", "val_recall", "val_hota"} <= set(card["metrics"])
+
+
+@pytest.mark.slow
+def test_unreadable_newest_checkpoint_falls_back_and_foreign_one_is_refused(
+    dataset: Path, tmp_path: Path
+) -> None:
+    ck = tmp_path / "ck"
+    train(_config(num_epochs="1", num_iters="1"), dataset, tmp_path / "m", ck, log=lambda _: None)
+    (ck / "checkpoint-e0009-s0000000.pt").write_bytes(b"cut short by a spot interruption")
+    lines: list[str] = []
+    result = train(
+        _config(num_epochs="2", num_iters="1"), dataset, tmp_path / "m", ck, log=lines.append
+    )
+    text = "\n".join(lines)
+    assert "skipping unreadable checkpoint checkpoint-e0009-s0000000.pt" in text
+    assert "resuming from checkpoint-e0001-s0000000.pt: epoch 2, step 0" in text
+    assert result.epochs_done == 2 and parse_metrics(text)["epoch"] == [2.0]
+
+    with pytest.raises(TrainingError, match="another model or dataset"):
+        train(
+            _config(num_epochs="3", num_iters="1", reid_dim="16"),
+            dataset,
+            tmp_path / "m",
+            ck,
+            log=lambda _: None,
+        )
