@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from fairmot.decode import DEFAULT_CONF_THRES, decode
-from fairmot.letterbox import Letterbox, letterbox, to_network_input
+from fairmot.letterbox import Letterbox, letterbox
 from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
 
 if TYPE_CHECKING:
@@ -86,17 +86,26 @@ class FramePipeline:
         image, box = letterbox(frame_bgr, *self.input_size)
         return PreparedFrame(image, box)
 
+    def network_input(self, images: Sequence[np.ndarray]) -> torch.Tensor:
+        """Letterboxed BGR uint8 images -> (B,3,H,W) float RGB in [0,1] on the device.
+
+        The same values as `fairmot.letterbox.to_network_input`, but the conversion runs in
+        torch after the copy to the device: a quarter of the bytes cross to a GPU, and torch's
+        vectorised kernels do it in a fraction of numpy's time on a CPU.
+        """
+        batch = torch.from_numpy(np.stack(images)).to(self.device, non_blocking=True)
+        # NHWC permuted to NCHW is already channels_last in memory.
+        batch = batch.permute(0, 3, 1, 2).flip(1).float().div_(255.0)
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        return batch.contiguous(memory_format=memory_format)
+
     def infer(self, prepared: Sequence[PreparedFrame]) -> list[Detections]:
         """Detections of prepared frames, `batch_size` frames per forward pass."""
         results: list[Detections] = []
         for start in range(0, len(prepared), self.batch_size):
             chunk = prepared[start : start + self.batch_size]
-            batch = torch.from_numpy(to_network_input([p.image for p in chunk]))
-            batch = batch.to(self.device, non_blocking=True)
-            if self.channels_last:
-                batch = batch.contiguous(memory_format=torch.channels_last)
             with torch.inference_mode():
-                outputs = self.model(batch)
+                outputs = self.model(self.network_input([p.image for p in chunk]))
                 results.extend(
                     decode(
                         outputs,
