@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.decode import decode
-from conftest import BUCKET, REPO, Aws, put_dataset, s3_created
+from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created
 from jsonschema import Draft202012Validator
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")

@@ -10,8 +10,8 @@ import plan_processing
 import pytest
 import summarise_results
 import validate_video
-from conftest import BUCKET, Aws, sample
 from errors import InvalidEventError, NoModelError, ResultsMissingError, VideoInvalidError
+from functions_support import BUCKET, Aws, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 VIDEO_KEY = "videos/street/cam1.mp4"

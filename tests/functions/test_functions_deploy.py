@@ -9,8 +9,8 @@ import deploy_endpoint
 import normalise_event
 import plan_deployment
 import pytest
-from conftest import BUCKET, Aws, s3_created, sample
 from errors import EndpointBusyError, EndpointFailedError, EndpointTimeoutError, InvalidEventError
+from functions_support import BUCKET, Aws, s3_created, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 MODEL_KEY = "models/synth-small/model.tar.gz"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import names
 import pytest
-from conftest import FUNCTIONS  # noqa: F401  (puts functions/ on sys.path)
 from errors import InvalidNameError
+from functions_support import FUNCTIONS  # noqa: F401  (puts functions/ on sys.path)
 
 
 def test_same_object_gives_same_name_and_new_content_a_new_one() -> None:

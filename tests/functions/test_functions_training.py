@@ -12,8 +12,8 @@ import pytest
 import register_model
 import select_best
 import validate_dataset
-from conftest import BUCKET, REPO, Aws, put_dataset, s3_created, sample
 from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
+from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created, sample
 from metric_definitions import METRIC_DEFINITIONS
 from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
 
