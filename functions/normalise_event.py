@@ -57,6 +57,8 @@ def head(s3: Any, bucket: str, key: str) -> S3Object:
 
 
 def s3_event_object(detail: dict[str, Any]) -> S3Object:
+    # Keys arrive as stored: unlike S3 notifications to SNS/SQS/Lambda, EventBridge events
+    # carry the key without URL encoding, so it is used as it is.
     try:
         obj = detail["object"]
         return S3Object(
