@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ CHANNELS = ("train", "pretrained")
 SIGTERM_EXIT = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
 DEFAULT_MASTER_PORT = 29500  # torch.distributed's customary rendezvous port
 PRETRAINED_SUFFIXES = (".pth", ".pt", ".tar.gz")
+WORKER_GRACE_S = 60.0  # a failed rank's peers get this long to exit after SIGTERM
 
 
 class JobConfigError(ValueError):
@@ -224,6 +226,8 @@ def worker_main() -> int:
         config = load_config(paths)
         use_cuda = config.device != "cpu" and torch.cuda.is_available()
         backend = "nccl" if use_cuda else "gloo"
+        if use_cuda:
+            torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
         torch_dist.init_process_group(backend, init_method="env://", rank=rank, world_size=world)
         dist = DistributedContext(rank, world, int(os.environ["LOCAL_RANK"]), backend)
         try:
@@ -235,6 +239,24 @@ def worker_main() -> int:
             paths, f"rank {rank}: {type(error).__name__}: {error}", traceback.format_exc()
         )
         return 1
+
+
+def wait_for_workers(children: list[subprocess.Popen[bytes]]) -> list[int]:
+    """Exit codes of all workers. When one fails, the others would wait for it forever in their
+    next collective (NCCL has no timeout by default), so they are stopped: SIGTERM, then SIGKILL."""
+    while any(child.poll() is None for child in children):
+        if any(child.poll() not in (None, 0) for child in children):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=WORKER_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            break
+        time.sleep(0.5)
+    return [child.wait() for child in children]
 
 
 def launch(paths: TrainingPaths, cluster: ClusterSpec, per_host: int) -> int:
@@ -267,7 +289,7 @@ def launch(paths: TrainingPaths, cluster: ClusterSpec, per_host: int) -> int:
                 child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
-    codes = [child.wait() for child in children]
+    codes = wait_for_workers(children)
     failed = [code for code in codes if code != 0]
     if failed:
         # A worker killed outright (e.g. out of memory) writes nothing: say so here.
