@@ -6,6 +6,11 @@ memory formats (contiguous and channels_last); the faster one is reported as cho
 
     .venv/bin/python bench/model.py                       # quick: every arch at 576x320
     .venv/bin/python bench/model.py --archs lite,dla34_plain --sizes 1088x608,576x320
+    .venv/bin/python bench/model.py --threads 1   # on a shared machine: see below
+
+On a machine shared with other jobs, multi-threaded runs of many small ops lose far more to
+descheduled threads (every op ends in a barrier) than one long matmul does, which skews the
+ratio; --threads 1 compares like with like.
 """
 
 from __future__ import annotations
