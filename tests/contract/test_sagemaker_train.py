@@ -138,20 +138,3 @@ def test_two_hosts_with_gloo_train_and_agree_on_weights(tmp_path: Path, tiny_dat
     assert digests["rank0.sha256"] == digests["rank1.sha256"]
     assert (tmp_path / "algo-1" / "model" / "model.pt").exists()  # rank 0 writes the model
     assert not (tmp_path / "algo-2" / "model" / "model.pt").exists()
-
-
-def test_one_host_two_cpu_processes(tmp_path: Path, tiny_dataset: Path) -> None:
-    write_training_config(tmp_path, QUICK)
-    link_dataset(tmp_path, tiny_dataset)
-    env = opt_ml_env(
-        tmp_path,
-        FAIRMOT_PROCS_PER_HOST="2",
-        FAIRMOT_MASTER_ADDR="127.0.0.1",
-        FAIRMOT_MASTER_PORT=str(free_port()),
-        FAIRMOT_WEIGHTS_DIGEST_DIR=str(tmp_path / "digests"),
-    )
-    result = run_entry_point("train", env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    digests = [p.read_text() for p in sorted((tmp_path / "digests").iterdir())]
-    assert len(digests) == 2 and digests[0] == digests[1]
-    assert (tmp_path / "model" / "model.json").exists()
