@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,23 @@ LOG_TAIL_LINES = 20
 CONTAINER_OPT_ML = "/opt/ml"
 
 LogSink = Callable[[str], None]
+
+# Jobs still running when the local stack closes are stopped, not left behind.
+_running: set[subprocess.Popen[str]] = set()
+_running_lock = threading.Lock()
+
+
+def terminate_running(timeout_s: float = 10.0) -> None:
+    """Stop every job process still running (the stack is closing)."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @dataclass
@@ -120,12 +138,18 @@ def _run(command: list[str], env: dict[str, str], cwd: Path, log_path: Path, sin
             text=True,
             bufsize=1,
         )
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            log.flush()
-            sink(line.rstrip("\n"))
-        return process.wait()
+        with _running_lock:
+            _running.add(process)
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                sink(line.rstrip("\n"))
+            return process.wait()
+        finally:
+            with _running_lock:
+                _running.discard(process)
 
 
 def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from typing import Any, cast
 from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
 from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
+from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.seam import Patches, check_moto_version
 from fairmot.local.template import REGION
@@ -58,7 +59,9 @@ class LocalSettings:
     parameters: dict[str, str] = field(default_factory=dict)
     events_log: Path | None = None
     echo_events: bool = True
-    wait_scale: float = 1.0
+    wait_scale: float = field(
+        default_factory=lambda: float(os.environ.get(timing_seam.WAIT_SCALE_VARIABLE) or 1.0)
+    )
     server: bool = False
     port: int | None = None
     job_log: Callable[[str, str], None] = lambda job, line: None
@@ -149,8 +152,7 @@ class LocalAws:
     def close(self) -> None:
         if self.endpoints is not None:
             self.endpoints.stop_all()
-        if self.sagemaker is not None:
-            self.sagemaker.worker.idle.wait(timeout=1)
+        terminate_running()
         self.patches.undo()
         lambda_seam.clear_functions()
         if self._mock is not None:

@@ -37,7 +37,7 @@ def wait_for_workflow(
     return WorkflowRun(arn, status, output, failure)
 
 
-def consumer_events(aws: LocalAws, queue_url: str, *, wait_s: float = 2.0) -> list[dict[str, Any]]:
+def consumer_events(aws: LocalAws, queue_url: str, *, wait_s: float = 0.5) -> list[dict[str, Any]]:
     """Drain the example consumer queue: the EventBridge events (envelope and detail)."""
     sqs = aws.client("sqs")
     events: list[dict[str, Any]] = []
