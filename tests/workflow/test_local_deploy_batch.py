@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from fairmot.local.stack import LocalAws
 from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
@@ -56,6 +57,15 @@ def test_model_upload_deploys_then_a_second_model_updates_the_endpoint(
     assert described["EndpointStatus"] == "InService"
     assert described["EndpointConfigName"] == second["endpointConfigName"]
     assert described["EndpointConfigName"] != first["endpointConfigName"]
+
+    assert pipeline.endpoints is not None
+    server = pipeline.endpoints.servers[endpoint]
+    sagemaker.delete_endpoint(EndpointName=endpoint)
+    assert server.process.poll() is not None
+    with pytest.raises(ClientError):
+        pipeline.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, ContentType="application/json", Body=json.dumps(body)
+        )
 
 
 def _register(aws: LocalAws, model: Path) -> None:
