@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from correlation import bind_correlation_id
 from errors import EndpointFailedError, EndpointTimeoutError
 from models import Meta
 from settings import env_int
@@ -45,7 +46,7 @@ def assess(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {deployed, endpointConfigName, meta} -> deployed (+ polls, ready, status)."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     deployed = event["deployed"]
     endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=deployed["endpointName"])
     result = assess(

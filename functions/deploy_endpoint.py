@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from correlation import bind_correlation_id
 from errors import EndpointBusyError, EndpointFailedError
 from models import Meta
 from plan_deployment import describe_or_none
@@ -60,7 +61,7 @@ def deploy(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {endpointName, endpointConfigName, modelUri, meta} -> deployed."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     result = deploy(
         boto3.client("sagemaker"), event["endpointName"], event["endpointConfigName"],
         event["modelUri"], meta,

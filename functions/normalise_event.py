@@ -17,6 +17,7 @@ import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from errors import InvalidEventError
 from models import (
     DeploymentRequest,
@@ -149,7 +150,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     meta = Meta.model_validate(event["meta"])
     trigger = event.get("event") or {}
     meta = meta.model_copy(update={"correlationId": correlation_id(trigger, meta.correlationId)})
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     request = build_request(str(workflow), trigger, boto3.client("s3"))
     logger.info("normalised", extra={"workflow": workflow, "request": request.model_dump()})
     return {"meta": meta.model_dump(), "request": request.model_dump()}

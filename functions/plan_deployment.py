@@ -10,6 +10,7 @@ from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from models import DeploymentRequest, Meta
 from names import object_name, validate_name
 from settings import env, env_int, name_prefix
@@ -104,7 +105,7 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {request, meta} -> plan."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     request = DeploymentRequest.model_validate(event["request"])
     result = plan(boto3.client("sagemaker"), request, meta)
     if result["duplicate"]:

@@ -15,6 +15,7 @@ from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from errors import NoModelError
 from models import Meta, Video, VideoRequest, parse_s3_uri
 from names import object_name
@@ -148,7 +149,7 @@ def plan(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {request, video, meta} -> {duplicate, request, results, modelUri}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     result = plan(
         boto3.client("s3"), boto3.client("sagemaker"), VideoRequest.model_validate(event["request"]),
         Video.model_validate(event["video"]), meta,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from correlation import bind_correlation_id
 from models import Dataset, Meta
 from plan_training import job_name
 from training_requests import TrainingSettings, hyperparameters, training_job_request
@@ -28,7 +29,7 @@ def retrain_request(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {plan, best, dataset, meta} -> {request}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     dataset = Dataset.model_validate(event["dataset"])
     request = retrain_request(TrainingSettings.from_env(), dataset, event["best"], meta)
     logger.info("retrain planned", extra={"job": request["TrainingJobName"]})

@@ -9,6 +9,7 @@ from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from models import Dataset, Meta
 from names import MAX_TUNING_JOB_NAME, object_name
 from settings import name_prefix
@@ -70,7 +71,7 @@ def plan(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {request, dataset, meta} -> plan."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     dataset = Dataset.model_validate(event["dataset"])
     result = plan(boto3.client("sagemaker"), TrainingSettings.from_env(), dataset, meta)
     if result["duplicate"]:

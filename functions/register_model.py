@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from correlation import bind_correlation_id
 from models import Dataset, Meta
 from select_best import pick_best
 
@@ -82,7 +83,7 @@ def register(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {trainingJobName, dataset, mode, tuning, meta} -> {model, metrics, ...}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     result = register(
         boto3.client("s3"), boto3.client("sagemaker"), event["trainingJobName"],
         Dataset.model_validate(event["dataset"]), event["mode"], event.get("tuning"), meta,

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from correlation import bind_correlation_id
 from errors import NoCompletedTrainingJobError
 from models import Meta
 
@@ -53,7 +54,7 @@ def pick_best(description: Mapping[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {tuningJobName, meta} -> {best}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     sagemaker = boto3.client("sagemaker")
     description = sagemaker.describe_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=event["tuningJobName"]

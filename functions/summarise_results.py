@@ -10,6 +10,7 @@ from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from errors import ResultsMissingError
 from models import Meta, parse_s3_uri
 
@@ -61,7 +62,7 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {results, processingJobName, meta} -> {summary, outputs}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     result = summarise(boto3.client("s3"), event["results"])
     metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=1)
     logger.info("video processed", extra={"outputs": result["outputs"]})

@@ -9,6 +9,7 @@ import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from errors import DatasetInvalidError
 from models import Dataset, DatasetManifest, Meta, TrainingRequest
 from pydantic import ValidationError
@@ -87,7 +88,7 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {request, meta} -> {dataset}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     dataset = validate(boto3.client("s3"), TrainingRequest.model_validate(event["request"]))
     logger.info("dataset valid", extra={"dataset": dataset.uri, "sequences": dataset.sequences})
     return {"dataset": dataset.model_dump()}

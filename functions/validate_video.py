@@ -10,6 +10,7 @@ import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
+from correlation import bind_correlation_id
 from errors import VideoInvalidError
 from models import Meta, Video, VideoRequest
 from settings import env_int
@@ -61,7 +62,7 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Payload {request, meta} -> {video}."""
     meta = Meta.model_validate(event["meta"])
-    logger.set_correlation_id(meta.correlationId)
+    bind_correlation_id(logger, tracer, meta.correlationId)
     request = VideoRequest.model_validate(event["request"])
     video = validate(
         boto3.client("s3"), request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
