@@ -205,13 +205,13 @@ def main() -> int:
     )
     print(
         f"{'streams':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'model ms/batch':>14} "
-        f"{'frames/batch':>12} {'outside model':>13}"
+        f"{'frames/batch':>12} {'outside model':>13} {'model busy':>10}"
     )
     for r in results:
         print(
             f"{r['streams']:>7} {r['requests_per_s']:>7.2f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
             f"{r['model_ms_per_batch']:>14.1f} {r['frames_per_batch']:>12.2f} "
-            f"{100 * r['outside_model_share']:>12.1f}%"
+            f"{100 * r['outside_model_share']:>12.1f}% {100 * r['model_busy_share']:>9.1f}%"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
+
 from fairmot.sagemaker.batching import DEFAULT_MAX_BATCH_FRAMES, InferenceWorker
 from fairmot.sagemaker.paths import ServingPaths
 from fairmot.sagemaker.protocol import (
@@ -79,6 +81,10 @@ class TrackingService:
         self.ready = threading.Event()
 
     def load(self, pipeline: Any) -> None:
+        # One forward pass before /ping says ready: CUDA context, cuDNN algorithm search and
+        # allocator warm-up would otherwise land on the first caller (and its 60 s limit).
+        card = pipeline.card
+        pipeline.detect([np.zeros((card.input_h, card.input_w, 3), np.uint8)])
         self.pipeline = pipeline
         self.worker = InferenceWorker(pipeline, max_frames=self.max_batch)
         self.ready.set()
