@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import cv2
+
 BIN = Path(sys.executable).parent
 # A tiny lite model that still tracks the synthetic people: small input, a few quick epochs.
 TINY_HYPERPARAMETERS = {
@@ -79,3 +81,14 @@ def wait_for_ping(url: str, process: subprocess.Popen[str], timeout: float = 60)
             pass
         time.sleep(0.1)
     raise AssertionError("serve did not become ready")
+
+
+def write_video(path: Path, frames: list[Path], fps: float = 10) -> Path:
+    """An mp4 (mp4v) of the given image files."""
+    height, width = cv2.imread(str(frames[0])).shape[:2]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        writer.write(cv2.imread(str(frame)))
+    writer.release()
+    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from sagemaker_support import BIN, opt_ml_env
+from sagemaker_support import BIN, free_port, opt_ml_env, write_video
 
 pytestmark = pytest.mark.slow
 
@@ -17,12 +17,7 @@ def test_client_streams_a_video_and_writes_results(
     serve_url: str, tiny_dataset: Path, tmp_path: Path
 ) -> None:
     frames = sorted((tiny_dataset / "SYN1-01" / "img1").glob("*.jpg"))[:9]
-    height, width = cv2.imread(str(frames[0])).shape[:2]
-    video = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 10, (width, height))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
+    video = write_video(tmp_path / "clip.mp4", frames)
 
     out = tmp_path / "out"
     command = [
@@ -58,15 +53,8 @@ def test_client_streams_a_video_and_writes_results(
 
 
 def test_client_reports_an_unreachable_endpoint(tmp_path: Path, tiny_dataset: Path) -> None:
-    from sagemaker_support import free_port
-
     frames = sorted((tiny_dataset / "SYN1-01" / "img1").glob("*.jpg"))[:2]
-    video = tmp_path / "clip.mp4"
-    height, width = cv2.imread(str(frames[0])).shape[:2]
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 10, (width, height))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
+    video = write_video(tmp_path / "clip.mp4", frames)
     command = [
         str(BIN / "fairmot"),
         "client",

@@ -7,20 +7,10 @@ import shutil
 import tarfile
 from pathlib import Path
 
-import cv2
 import pytest
-from sagemaker_support import opt_ml_env, run_entry_point
+from sagemaker_support import opt_ml_env, run_entry_point, write_video
 
 pytestmark = pytest.mark.slow
-
-
-def write_video(path: Path, frames: list[Path], fps: float = 10) -> None:
-    height, width = cv2.imread(str(frames[0])).shape[:2]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
-    for frame in frames:
-        writer.write(cv2.imread(str(frame)))
-    writer.release()
 
 
 def test_good_and_corrupt_videos(tmp_path: Path, model_dir: Path, tiny_dataset: Path) -> None:
