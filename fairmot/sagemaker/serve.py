@@ -113,7 +113,7 @@ class TrackingService:
             )
         try:
             with self.registry.checkout(stream_id, create=request.frame_id == 0) as stream:
-                if stream is None:
+                if stream is None or not (stream.started or request.frame_id == 0):
                     raise RequestError(
                         404,
                         f"stream {stream_id!r} is unknown (never started, closed or idle too "
