@@ -46,10 +46,12 @@ if [[ -n "${SKIP_INSTALL:-}" ]]; then
   say "SKIP_INSTALL set: using the environment as it is"
 else
   say "installing fairmot (editable, torch pinned at $TORCH_BEFORE)"
-  if ! timeout 120 $PY -m pip install -q -c "$RESULTS/constraints.txt" -e . >>"$LOG" 2>&1; then
-  say "full install failed (offline?): installing without dependencies"
-  timeout 60 $PY -m pip install -q --no-deps --no-build-isolation -e . >>"$LOG" 2>&1 \
-    || say "editable install failed too: using PYTHONPATH"
+  # Lent machines are often offline: fail fast (no retries) and fall back to --no-deps.
+  if ! timeout 120 $PY -m pip install -q --retries 0 --timeout 10 \
+      -c "$RESULTS/constraints.txt" -e . >>"$LOG" 2>&1; then
+    say "full install failed (offline?): installing without dependencies"
+    timeout 60 $PY -m pip install -q --no-deps --no-build-isolation -e . >>"$LOG" 2>&1 \
+      || say "editable install failed too: using PYTHONPATH"
   fi
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"

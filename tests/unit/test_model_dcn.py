@@ -131,30 +131,35 @@ def test_unknown_backend_is_refused() -> None:
         deform_conv2d(x, offset, weight, bias, mask, padding=padding, backend="cuda")
 
 
-def test_agrees_with_torchvision_deform_conv2d() -> None:
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
+    ),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_agrees_with_torchvision_deform_conv2d(device: str) -> None:
     pytest.importorskip("torchvision.ops")
     for seed, stride, dilation in [(0, 1, 1), (1, 2, 1), (2, 1, 2)]:
-        x, offset, weight, bias, mask, padding = random_case(seed, stride, dilation)
+        case = [t.to(device) for t in random_case(seed, stride, dilation)[:5]]
+        padding = dilation
         ours = deform_conv2d(
-            x,
-            offset,
-            weight,
-            bias,
-            mask,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            backend="torch",
+            *case, stride=stride, padding=padding, dilation=dilation, backend="torch"
         )
         theirs = deform_conv2d(
-            x,
-            offset,
-            weight,
-            bias,
-            mask,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            backend="torchvision",
+            *case, stride=stride, padding=padding, dilation=dilation, backend="torchvision"
         )
         torch.testing.assert_close(ours, theirs, atol=1e-8, rtol=1e-8)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_pure_torch_kernel_gives_the_same_on_cuda() -> None:
+    x, offset, weight, bias, mask, padding = random_case(3)
+    cpu = deform_conv2d_torch(x, offset, weight, bias, mask, padding=padding)
+    cuda = deform_conv2d_torch(
+        *(t.cuda() for t in (x, offset, weight, bias, mask)), padding=padding
+    )
+    torch.testing.assert_close(cuda.cpu(), cpu, atol=1e-8, rtol=1e-8)
