@@ -126,7 +126,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best kept")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default all)")
-    parser.add_argument("--channels-last", action="store_true", help="NHWC memory format")
+    parser.add_argument(
+        "--memory-format",
+        choices=["auto", "nchw", "nhwc"],
+        default="auto",
+        help="network memory format (auto: the pipeline's default, NHWC on CPUs)",
+    )
     parser.add_argument("--no-video", action="store_true", help="pipeline without annotated.mp4")
     args = parser.parse_args()
     if args.threads:
@@ -146,7 +151,9 @@ def main() -> None:
             loaded = random_lite(*LITE_INPUT, sample_frame=next(iter(open_video(video))))
         card = loaded.card
         pipeline = FramePipeline(
-            loaded, batch_size=args.batch_size, channels_last=args.channels_last
+            loaded,
+            batch_size=args.batch_size,
+            channels_last={"auto": None, "nchw": False, "nhwc": True}[args.memory_format],
         )
         print(
             f"video {width}x{height} {args.fps} fps {args.seconds:g} s (H.264); model {card.arch} "
