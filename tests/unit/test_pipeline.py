@@ -93,15 +93,16 @@ def test_output_filter_drops_small_and_wide_boxes() -> None:
     assert OutputFilter(min_box_area=0, max_aspect_ratio=3).keep([0, 0, 8, 12])
 
 
-def test_tracking_a_stream_does_not_depend_on_how_frames_are_batched(
-    loaded: LoadedModel, clip: Path
-) -> None:
-    pipeline = FramePipeline(loaded)
+def test_a_streams_state_lives_in_its_tracker_across_calls(loaded: LoadedModel, clip: Path) -> None:
+    pipeline = FramePipeline(loaded, batch_size=4)
     frames = list(open_video(clip))[:8]
     whole = pipeline.track_frames(frames, pipeline.new_tracker(FPS))
     tracker = pipeline.new_tracker(FPS)
-    one_by_one = [pipeline.update(tracker, pipeline.detect([f])[0]) for f in frames]
-    for a, b in zip(whole, one_by_one, strict=True):
+    # Same forward batches (4 + 4), fed in two calls with another stream's tracker in between.
+    split = pipeline.track_frames(frames[:4], tracker)
+    pipeline.track_frames(frames[4:], pipeline.new_tracker(FPS))
+    split += [pipeline.update(tracker, d) for d in pipeline.detect(frames[4:])]
+    for a, b in zip(whole, split, strict=True):
         assert [t.track_id for t in a] == [t.track_id for t in b]
         np.testing.assert_allclose([t.box for t in a], [t.box for t in b], atol=1e-3)
     # Only the box moves, so most detections recur and keep their ids once confirmed.
