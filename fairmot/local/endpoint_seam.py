@@ -177,7 +177,8 @@ class LocalEndpoints:
             message = f"Endpoint {endpoint} of account 123456789012 not found."
             return (
                 400,
-                {"x-amzn-ErrorType": "ValidationError"},
+                # moto takes the HTTP status from this header, not from the tuple.
+                {"x-amzn-ErrorType": "ValidationError", "status": "400"},
                 json.dumps({"__type": "ValidationError", "message": message}).encode(),
             )
         sent = {
@@ -199,7 +200,7 @@ class LocalEndpoints:
             )
             return (
                 424,
-                {"x-amzn-ErrorType": "ModelError"},
+                {"x-amzn-ErrorType": "ModelError", "status": "424"},
                 json.dumps(
                     {
                         "__type": "ModelError",

@@ -50,6 +50,11 @@ def test_model_upload_deploys_then_a_second_model_updates_the_endpoint(
     assert payload["frames"][0]["frame_id"] == 0
     assert isinstance(payload["frames"][0]["tracks"], list)
 
+    with pytest.raises(ClientError, match="ModelError"):
+        pipeline.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, ContentType="application/json", Body=b'{"frame_id": 0}'
+        )
+
     second = _deploy(pipeline, tiny_model, "models/two/model.tar.gz", known=1)
     assert second["action"] == "update"
     assert second["endpointName"] == endpoint
