@@ -114,7 +114,6 @@ def run_video_job(
 
     from fairmot.evaluation import write_mot_results
 
-    video = source if isinstance(source, VideoSource) else open_video(source)
     batch = pipeline.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
     tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
@@ -136,7 +135,9 @@ def run_video_job(
             _put(decoded, (frame, prepared), stop)
         _put(decoded, _End(), stop)
 
+    # Opened inside: an input that cannot be opened also clears an earlier run's results.
     with AtomicOutputs(out_dir) as outputs:
+        video = source if isinstance(source, VideoSource) else open_video(source)
         writer: VideoWriter | None = None
         if write_video:
             writer = VideoWriter(

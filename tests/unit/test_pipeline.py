@@ -144,6 +144,7 @@ def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Pat
     for i in range(FRAMES):
         writer.write(np.full((H, W, 3), i * 10, np.uint8))
     writer.release()
+    full.with_suffix(".txt").write_text("not a video")
     cut = tmp_path / "cut.avi"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     out = tmp_path / "out"
@@ -151,6 +152,10 @@ def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Pat
     (out / "summary.json").write_text("{}")  # an earlier run's result must not survive
     with pytest.raises(VideoError, match="truncated"):
         FramePipeline(loaded).track_video(cut, out, progress=False)
+    assert list(out.iterdir()) == []
+    (out / "summary.json").write_text("{}")
+    with pytest.raises(VideoError, match="cannot be read"):
+        FramePipeline(loaded).track_video(full.with_suffix(".txt"), out, progress=False)
     assert list(out.iterdir()) == []
 
 
