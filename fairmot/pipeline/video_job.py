@@ -30,13 +30,7 @@ from fairmot.video import (
     VideoWriter,
     open_video,
 )
-from fairmot.video.outputs import (
-    ANNOTATED_VIDEO,
-    SUMMARY_JSON,
-    TRACKS_JSON,
-    TRACKS_MOT,
-    write_json,
-)
+from fairmot.video.outputs import ANNOTATED_VIDEO, MotRow, write_results
 
 if TYPE_CHECKING:
     from fairmot.pipeline.frames import FramePipeline, PreparedFrame
@@ -112,15 +106,13 @@ def run_video_job(
     """Track `source` into `out_dir` (see `FramePipeline.track_video`)."""
     from tqdm import tqdm
 
-    from fairmot.evaluation import write_mot_results
-
     batch = pipeline.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
     tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
     stop = threading.Event()
     reader, writer_stage = _Stage("decode"), _Stage("encode")
     timings = StageTimings()
-    rows: list[tuple[int, int, float, float, float, float, float]] = []
+    rows: list[MotRow] = []
     started = time.perf_counter()
 
     def read() -> None:
@@ -218,13 +210,7 @@ def run_video_job(
                 "device": str(pipeline.device),
             },
         )
-        write_mot_results(outputs.path(TRACKS_MOT), np.asarray(rows, dtype=np.float64))
-        write_json(outputs.path(TRACKS_JSON), _tracks_json(summary, rows))
-        summary.outputs = sorted(
-            [p.name for p in outputs.staging.iterdir()] + [SUMMARY_JSON]  # type: ignore[union-attr]
-        )
-        write_json(outputs.path(SUMMARY_JSON), summary.to_json(), indent=2)
-        outputs.commit()
+        write_results(outputs, summary, rows)
     return summary
 
 
@@ -233,33 +219,9 @@ def _track_box(track: Track) -> TrackBox:
     return TrackBox(track.track_id, (x1, y1, x2, y2), float(track.score))
 
 
-def _mot_rows(
-    frame: int, tracks: list[Track]
-) -> list[tuple[int, int, float, float, float, float, float]]:
+def _mot_rows(frame: int, tracks: list[Track]) -> list[MotRow]:
     rows = []
     for track in tracks:
         x, y, w, h = (float(v) for v in track.tlwh)
         rows.append((frame, track.track_id, x, y, w, h, float(track.score)))
     return rows
-
-
-def _tracks_json(
-    summary: VideoSummary, rows: list[tuple[int, int, float, float, float, float, float]]
-) -> dict[str, Any]:
-    """Per frame (1-based, as tracks.txt), the reported tracks with [x, y, w, h] boxes."""
-    per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
-    for frame, track_id, x, y, w, h, score in rows:
-        per_frame[frame - 1].append(
-            {
-                "track_id": track_id,
-                "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
-                "score": round(score, 4),
-            }
-        )
-    return {
-        "video": summary.video,
-        "fps": summary.source_fps,
-        "width": summary.width,
-        "height": summary.height,
-        "frames": [{"frame": i + 1, "tracks": tracks} for i, tracks in enumerate(per_frame)],
-    }

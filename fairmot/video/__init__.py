@@ -1,13 +1,20 @@
 """Video input and output: read videos and image folders, draw tracks, write browser mp4s."""
 
 from fairmot.video.draw import Annotator, TrackBox, colour_for_id
-from fairmot.video.outputs import AtomicOutputs, StageTimings, VideoSummary
+from fairmot.video.outputs import (
+    AtomicOutputs,
+    MotRow,
+    StageTimings,
+    VideoSummary,
+    write_results,
+)
 from fairmot.video.reader import VideoError, VideoSource, open_video
 from fairmot.video.writer import VideoWriter, h264_available
 
 __all__ = [
     "Annotator",
     "AtomicOutputs",
+    "MotRow",
     "StageTimings",
     "TrackBox",
     "VideoError",
@@ -17,4 +24,5 @@ __all__ = [
     "colour_for_id",
     "h264_available",
     "open_video",
+    "write_results",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,9 @@ TRACKS_JSON = "tracks.json"
 SUMMARY_JSON = "summary.json"
 # summary.json last: it is the marker that the others are complete.
 OUTPUT_NAMES = (ANNOTATED_VIDEO, TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON)
+
+# One reported track in one frame: frame (from 1), track id, x, y, w, h, score.
+MotRow = tuple[int, int, float, float, float, float, float]
 
 
 @dataclass
@@ -121,3 +125,44 @@ def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     """JSON with a trailing newline; compact unless `indent` (for files people read)."""
     separators = None if indent else (",", ":")
     path.write_text(json.dumps(data, indent=indent, separators=separators) + "\n")
+
+
+def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]:
+    """tracks.json: per frame (from 1, as tracks.txt) the reported tracks, [x, y, w, h] boxes."""
+    per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
+    for frame, track_id, x, y, w, h, score in rows:
+        per_frame[frame - 1].append(
+            {
+                "track_id": track_id,
+                "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
+                "score": round(score, 4),
+            }
+        )
+    return {
+        "video": summary.video,
+        "fps": summary.source_fps,
+        "width": summary.width,
+        "height": summary.height,
+        "frames": [{"frame": i + 1, "tracks": tracks} for i, tracks in enumerate(per_frame)],
+    }
+
+
+def write_results(
+    outputs: AtomicOutputs,
+    summary: VideoSummary,
+    rows: Sequence[MotRow],
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Stage tracks.txt, tracks.json and summary.json (plus `extra` keys) beside whatever is
+    already staged (annotated.mp4), then commit them all; returns the final paths."""
+    import numpy as np
+
+    from fairmot.evaluation import write_mot_results
+
+    write_mot_results(outputs.path(TRACKS_MOT), np.asarray(rows, dtype=np.float64).reshape(-1, 7))
+    write_json(outputs.path(TRACKS_JSON), tracks_json(summary, rows))
+    staged = [p.name for p in outputs.path(SUMMARY_JSON).parent.iterdir()]
+    summary.outputs = [name for name in OUTPUT_NAMES if name in staged or name == SUMMARY_JSON]
+    write_json(outputs.path(SUMMARY_JSON), {**summary.to_json(), **(extra or {})}, indent=2)
+    return outputs.commit()
