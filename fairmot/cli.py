@@ -35,13 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"fairmot.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"fairmot.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"fairmot.commands.{name}").register(subparsers)
     return parser
 
 
