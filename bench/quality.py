@@ -35,8 +35,8 @@ def main() -> int:
     )
     parser.add_argument("--train-seed", type=int, default=TRAIN_SEED)
     parser.add_argument("--test-seed", type=int, default=TEST_SEED)
-    parser.add_argument("--train-sequences", type=int, default=32)
-    parser.add_argument("--train-frames", type=int, default=40)
+    parser.add_argument("--train-sequences", type=int, default=100)
+    parser.add_argument("--train-frames", type=int, default=25)
     parser.add_argument("--test-sequences", type=int, default=4)
     parser.add_argument("--test-frames", type=int, default=60)
     parser.add_argument("--width", type=int, default=320)
@@ -98,7 +98,7 @@ def main() -> int:
         print(f"recipe {args.recipe}: {config.as_strings()}")
         model_dir = args.out / "model"
         started = time.monotonic()
-        train(config, train_dir, model_dir, None)
+        train(config, train_dir, model_dir, args.out / "checkpoints")
         train_minutes = (time.monotonic() - started) / 60
 
     loaded = load_artifact(model_dir)
