@@ -249,12 +249,27 @@ def train(
         dist.barrier()
         return path
 
+    cached_val_set: list[Any] = []
+
+    def val_set() -> Any:
+        from fairmot.train.val_loss import validation_set
+
+        if not cached_val_set:
+            cached_val_set.append(validation_set(dataset_dir, config.input_w, config.input_h))
+        return cached_val_set[0]
+
     def validate_now(epoch: int) -> dict[str, float]:
+        from fairmot.train.val_loss import validation_loss
         from fairmot.train.validate import track_validation_halves
 
         val: dict[str, float] = {}
         if dist.is_main:
-            val = track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
+            val["val_loss"] = validation_loss(
+                module, val_set(), batch_size=config.batch_size, device=device
+            )
+            val.update(
+                track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
+            )
             say(format_metrics(epoch=epoch, **val))
             model.train()
         dist.barrier()

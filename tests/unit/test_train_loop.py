@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -130,6 +131,7 @@ def test_half_val_tracks_the_second_halves(dataset: Path, tmp_path: Path) -> Non
     result = train(config, dataset, tmp_path / "model", log=lines.append)
     parsed = parse_metrics("\n".join(lines))
     assert len(parsed["val_mota"]) == 2 and len(parsed["val_idf1"]) == 2  # epoch 1 and the end
+    assert len(parsed["val_loss"]) == 2 and parsed["val_loss"][-1] > 0
     card = json.loads((tmp_path / "model" / "model.json").read_text())
     assert card["metrics"]["val_idf1"] == result.metrics["val_idf1"]
     assert {"val_precision", "val_recall", "val_hota"} <= set(card["metrics"])
@@ -159,3 +161,26 @@ def test_unreadable_newest_checkpoint_falls_back_and_foreign_one_is_refused(
             ck,
             log=lambda _: None,
         )
+
+
+def test_validation_halves_keep_the_training_identity_numbers(dataset: Path) -> None:
+    from fairmot.data import build_training_set, read_manifest, read_sequence
+    from fairmot.train.val_loss import validation_set
+
+    train_set = build_training_set(dataset, 160, 96, half_val=True, augment=False)
+    val_set = validation_set(dataset, 160, 96)
+    assert val_set.nID == train_set.nID and len(val_set) == len(train_set)
+    seq = read_sequence(dataset / read_manifest(dataset).sequences[0])
+
+    def class_of(sample_labels: np.ndarray, frame: int, track: int) -> int:
+        row = seq.gt[(seq.gt[:, 0] == frame) & (seq.gt[:, 1] == track)][0]
+        centre = ((row[2] + row[4] / 2) / seq.width, (row[3] + row[5] / 2) / seq.height)
+        nearest = np.abs(sample_labels[:, 2:4] - centre).sum(axis=1).argmin()
+        return int(sample_labels[nearest, 1])
+
+    # Frame 5 is the last training frame of sequence 1, frame 6 the first validation frame.
+    in_both = set(seq.gt[seq.gt[:, 0] == 5, 1]) & set(seq.gt[seq.gt[:, 0] == 6, 1])
+    assert in_both
+    for track in in_both:
+        trained = class_of(train_set.samples[4].labels, 5, int(track))
+        assert class_of(val_set.samples[0].labels, 6, int(track)) == trained >= 0

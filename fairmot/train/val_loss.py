@@ -1,0 +1,61 @@
+"""val_loss: the training loss on the validation halves of a half_val job.
+
+Identities keep the numbers the classifier learned on the first halves; people who only appear
+in the second half have no class (id -1) and count for detection only. This is the objective
+the public SageMaker FairMOT sample tuned on; our tuning default is val_idf1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from fairmot.data.labels import Sample, sequence_labels
+from fairmot.data.manifest import sequence_dirs
+from fairmot.data.mot import pedestrian_rows, read_sequence
+
+
+def validation_set(dataset_dir: Path, input_w: int, input_h: int) -> Any:
+    """A TrainingSet (no augmentation) over the second halves, ids numbered as in training."""
+    from fairmot.data.dataset import TrainingSet
+
+    samples: list[Sample] = []
+    offset = 0
+    for seq_dir in sequence_dirs(dataset_dir):
+        seq = read_sequence(seq_dir)
+        half = seq.length // 2
+        rows = pedestrian_rows(seq.gt)
+        # Same numbering as the half_val training labels: first-half ids in sorted order.
+        first_ids = np.unique(rows[rows[:, 0] <= half, 1]).astype(np.int64)
+        trained = {int(t): offset + k for k, t in enumerate(first_ids)}
+        second_ids = np.unique(rows[rows[:, 0] > half, 1]).astype(np.int64)
+        second, _ = sequence_labels(seq, range(half + 1, seq.length + 1), 0)
+        for sample in second:
+            labels = sample.labels.copy()
+            local = labels[:, 1].astype(np.int64)
+            labels[:, 1] = [trained.get(int(second_ids[i]), -1) for i in local]
+            samples.append(Sample(sample.image_path, sample.width, sample.height, labels))
+        offset += len(first_ids)
+    return TrainingSet(samples, offset, input_w, input_h, augment=False)
+
+
+@torch.no_grad()
+def validation_loss(
+    module: torch.nn.Module, dataset: Any, *, batch_size: int, device: torch.device
+) -> float:
+    """Mean total loss over the validation set (module: network + FairMOTLoss)."""
+    was_training = module.training
+    module.eval()
+    total, count = 0.0, 0
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        _, stats = module(batch)
+        size = int(batch["input"].shape[0])
+        total += stats["loss"] * size
+        count += size
+    module.train(was_training)
+    return total / max(count, 1)
