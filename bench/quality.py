@@ -24,6 +24,19 @@ TRAIN_SEED = 1001
 TEST_SEED = 777_001  # never used for training data anywhere in the project
 
 
+def synthetic(args: argparse.Namespace, role: str, sequences: int, frames: int, seed: int) -> Path:
+    """A synthetic dataset under --out, generated once per (role, seed, size)."""
+    from fairmot.data import generate_dataset
+
+    out = args.out / f"{role}-{seed}-{sequences}x{frames}"
+    if not (out / "manifest.json").exists():
+        generate_dataset(
+            out, sequences=sequences, frames=frames, width=args.width, height=args.height, seed=seed
+        )
+    print(f"{role} set: {sequences} sequences x {frames} frames, seed {seed} ({out})")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -53,7 +66,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    from fairmot.data import generate_dataset, read_manifest, read_sequence
+    from fairmot.data import read_manifest, read_sequence
     from fairmot.model import load_artifact
     from fairmot.train.hparams import TrainConfig
     from fairmot.train.loop import train
@@ -61,36 +74,13 @@ def main() -> int:
     from fairmot.train.validate import evaluate_model
 
     args.out.mkdir(parents=True, exist_ok=True)
-    test_dir = args.out / f"test-{args.test_seed}"
-    if not (test_dir / "manifest.json").exists():
-        generate_dataset(
-            test_dir,
-            sequences=args.test_sequences,
-            frames=args.test_frames,
-            width=args.width,
-            height=args.height,
-            seed=args.test_seed,
-        )
-    print(
-        f"held-out test set: {args.test_sequences} x {args.test_frames} frames, seed {args.test_seed}"
-    )
+    test_dir = synthetic(args, "test", args.test_sequences, args.test_frames, args.test_seed)
 
     model_dir = args.model
     train_minutes = float("nan")
     if model_dir is None:
-        train_dir = args.out / f"train-{args.train_seed}-{args.train_sequences}x{args.train_frames}"
-        if not (train_dir / "manifest.json").exists():
-            generate_dataset(
-                train_dir,
-                sequences=args.train_sequences,
-                frames=args.train_frames,
-                width=args.width,
-                height=args.height,
-                seed=args.train_seed,
-                progress=True,
-            )
-        print(
-            f"training set: {args.train_sequences} x {args.train_frames} frames, seed {args.train_seed}"
+        train_dir = synthetic(
+            args, "train", args.train_sequences, args.train_frames, args.train_seed
         )
         values = recipe(args.recipe)
         values.update(dict(item.split("=", 1) for item in args.set))
@@ -98,7 +88,7 @@ def main() -> int:
         print(f"recipe {args.recipe}: {config.as_strings()}")
         model_dir = args.out / "model"
         started = time.monotonic()
-        train(config, train_dir, model_dir, args.out / "checkpoints")
+        train(config, train_dir, model_dir, None)
         train_minutes = (time.monotonic() - started) / 60
 
     loaded = load_artifact(model_dir)
