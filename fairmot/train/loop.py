@@ -125,18 +125,30 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
 
 
 def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
-    """Initialise from a reference checkpoint (.pth) or one of our artifacts (dir, .tar.gz, .pt)."""
-    from fairmot.model import load_reference_checkpoint
+    """Initialise from a reference checkpoint (.pth), or one of our artifacts (its directory,
+    model.tar.gz or model.pt). Tensors whose shape differs (another reid_dim) start fresh."""
+    from fairmot.model import (
+        ArtifactError,
+        CheckpointError,
+        load_artifact,
+        load_reference_checkpoint,
+    )
+    from fairmot.model.checkpoint import load_state_dict_checked
 
     path = Path(path_text)
     if not path.exists():
         raise TrainingError(f"load_model: {path} does not exist")
-    report = load_reference_checkpoint(model, path)
-    missing = getattr(report, "missing", [])
-    unexpected = getattr(report, "unexpected", [])
+    try:
+        if path.is_dir() or path.name.endswith(".tar.gz"):
+            state = load_artifact(path).model.state_dict()
+            report = load_state_dict_checked(model, state, source=str(path))
+        else:
+            report = load_reference_checkpoint(model, path)
+    except (ArtifactError, CheckpointError) as error:
+        raise TrainingError(f"load_model: {str(error).splitlines()[0]}") from None
     log(
-        f"loaded {path.name}: {len(missing)} missing, {len(unexpected)} unexpected or "
-        f"mis-shaped tensors (heads sized for another dataset start fresh)"
+        f"loaded {report.loaded} tensors from {path.name}: {len(report.missing)} missing, "
+        f"{len(report.mismatched)} of another shape, {len(report.unexpected)} unexpected"
     )
 
 

@@ -184,3 +184,17 @@ def test_validation_halves_keep_the_training_identity_numbers(dataset: Path) -> 
     for track in in_both:
         trained = class_of(train_set.samples[4].labels, 5, int(track))
         assert class_of(val_set.samples[0].labels, 6, int(track)) == trained >= 0
+
+
+@pytest.mark.slow
+def test_load_model_starts_from_our_artifact_and_rejects_a_missing_path(
+    dataset: Path, tmp_path: Path
+) -> None:
+    train(_config(num_epochs="1", num_iters="1"), dataset, tmp_path / "first", log=lambda _: None)
+    lines: list[str] = []
+    config = _config(num_epochs="1", num_iters="1", load_model=str(tmp_path / "first"))
+    train(config, dataset, tmp_path / "second", log=lines.append)
+    loaded = next(line for line in lines if line.startswith("loaded "))
+    assert "0 missing, 0 of another shape, 0 unexpected" in loaded
+    with pytest.raises(TrainingError, match="does not exist"):
+        train(_config(load_model=str(tmp_path / "nope.pth")), dataset, tmp_path / "x", log=print)
