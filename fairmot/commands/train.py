@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from fairmot.train.hparams import (
     HyperparameterError,
@@ -46,6 +51,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM finishes the current step and checkpoints, so a rerun resumes.
+    The previous handlers come back afterwards."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        print(f"\nsignal {signum}: finishing the step, then checkpointing", file=sys.stderr)
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def run(args: argparse.Namespace) -> int:
     from fairmot.data.errors import DatasetError
     from fairmot.data.manifest import read_manifest
@@ -56,12 +82,14 @@ def run(args: argparse.Namespace) -> int:
         manifest = read_manifest(args.dataset)
         values = {**recipe(args.recipe), **manifest.hyperparameters, **flag_values(args)}
         config = TrainConfig.from_strings(values)
-        result = train(
-            config,
-            args.dataset,
-            args.out,
-            args.checkpoints or args.out / "checkpoints",
-        )
+        with stop_on_signals() as stop_event:
+            result = train(
+                config,
+                args.dataset,
+                args.out,
+                args.checkpoints or args.out / "checkpoints",
+                stop_event=stop_event,
+            )
     except (HyperparameterError, DatasetError, TrainingError) as error:
         print(f"fairmot train: error: {error}", file=sys.stderr)
         return 2

@@ -56,3 +56,27 @@ def test_cli_trains_with_recipe_and_flags(
     assert card["input_w"] == 160 and card["arch"] == "lite"
     assert "epoch=1 " in capsys.readouterr().out
     assert (out / "checkpoints").is_dir()
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_and_exits_130(dataset: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "model"
+    args = [sys.executable, "-m", "fairmot", "train", str(dataset), "--out", str(out)]
+    args += ["--recipe", "quick", "--input_w", "160", "--input_h", "96", "--batch_size", "1"]
+    args += ["--num_epochs", "50", "--num_iters", "0", "--max_minutes", "0", "--print_iter", "1"]
+    args += ["--num_workers", "0"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("epoch=1 step=1 "):
+            proc.send_signal(signal.SIGTERM)
+            break
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "rerun the same command to resume" in err
+    assert list((out / "checkpoints").glob("checkpoint-e0000-s*.pt"))
+    assert not (out / "model.pt").exists()
