@@ -74,8 +74,10 @@ class AtomicOutputs:
     def __init__(self, out_dir: str | Path) -> None:
         self.out_dir = Path(out_dir)
         self.staging: Path | None = None
+        self.created_out_dir = False
 
     def __enter__(self) -> AtomicOutputs:
+        self.created_out_dir = not self.out_dir.exists()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_NAMES:
             (self.out_dir / name).unlink(missing_ok=True)
@@ -119,6 +121,9 @@ class AtomicOutputs:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
+            # A failed first run leaves no folder behind that could pass for a result.
+            if self.created_out_dir and not any(self.out_dir.iterdir()):
+                self.out_dir.rmdir()
 
 
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
