@@ -73,7 +73,8 @@ def decode_raw(
         )
 
     reg = at_peaks("reg")
-    wh = at_peaks("wh")
+    # Box sides are distances: a barely trained head can predict negative ones.
+    wh = at_peaks("wh").clamp(min=0)
     cx = xs + reg[..., 0]
     cy = ys + reg[..., 1]
     boxes = torch.stack(

@@ -68,3 +68,14 @@ def test_decode_one_result_per_image_and_rejects_mismatched_letterboxes() -> Non
     assert len(first) == 2 and len(second) == 0 and second.embeddings.shape == (0, 3)
     with pytest.raises(ValueError, match="letterboxes"):
         decode(outputs, [box])
+
+
+def test_negative_box_sides_collapse_to_the_centre() -> None:
+    outputs = _outputs()
+    outputs["wh"][0, :, 1, 1] = torch.tensor([-1.0, 2.0, -3.0, 2.0])
+    raw = decode_raw(outputs, top_k=1)
+    # l and r are clamped to 0: x1 = x2 = centre x (1 + 0.5) * 4; a valid xyxy box.
+    assert raw.boxes[0, 0].tolist() == pytest.approx([6.0, -3.0, 6.0, 13.0])
+    box = Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0, out_w=24, out_h=16, src_w=24, src_h=16)
+    (dets,) = decode(outputs, [box], conf_thres=0.7)
+    assert len(dets) == 1
