@@ -10,6 +10,7 @@ With half_val=1 the job ends by tracking the validation halves and reports val_m
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import pickle
 import random
 import threading
@@ -67,6 +68,8 @@ class TrainResult:
     epochs_done: int
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
+    # sha256 of this rank's final parameters: equal on every rank of a correct distributed run.
+    parameter_digest: str = ""
 
 
 class ModelWithLoss(nn.Module):
@@ -378,7 +381,19 @@ def train(
         epochs_done=state.epochs_done,
         history=state.history,
         stopped_early=stopped_early,
+        parameter_digest=parameter_digest(model),
     )
+
+
+def parameter_digest(model: nn.Module) -> str:
+    """sha256 of the parameters. Buffers (batch-norm running statistics) are left out: DDP
+    broadcasts them from rank 0 before each forward pass, then every rank updates its own in that
+    pass, so they differ by the last step by design; the artifact holds rank 0's."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.named_parameters()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def resume(checkpoint_dir: Path | None, stateful: dict[str, Any], log: Log) -> TrainingState:
