@@ -251,7 +251,8 @@ def run_demo(config: DemoConfig) -> int:
                 from fairmot.client import SageMakerTransport, stream_video
 
                 transport = SageMakerTransport(endpoint, client=aws.client("sagemaker-runtime"))
-                summary = stream_video(video, transport, out / "stream", progress=True)
+                # The streamed result is the demo's headline: annotated.mp4 at the top of --out.
+                summary = stream_video(video, transport, out, progress=True)
                 print(f"streamed {summary.get('frames')} frames", flush=True)
 
             with stage(config, 6, "Batch workflow (the same video uploaded under videos/)"):
@@ -265,7 +266,7 @@ def run_demo(config: DemoConfig) -> int:
             with stage(config, 7, "Evaluate against the ground truth (MOTA, IDF1)"):
                 shutil.copy(gt, out / "heldout_gt.txt")
                 metrics: dict[str, Any] = {}
-                stream_tracks = out / "stream" / "tracks.txt"
+                stream_tracks = out / "tracks.txt"
                 if stream_tracks.exists():
                     metrics["stream"] = evaluate_tracks(stream_tracks, gt)
                 batch_tracks = [p for p in files if p.name == "tracks.txt"]
@@ -294,6 +295,7 @@ def run_demo(config: DemoConfig) -> int:
         return 1
     _write_timings(config, out, started, ok=True)
     print(f"\nDemo finished in {time.perf_counter() - started:.0f} s; outputs in {out}")
+    print(f"annotated video: {out / 'annotated.mp4'} (batch job's copy under {out / 'batch'})")
     return 0
 
 
