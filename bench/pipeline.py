@@ -71,9 +71,12 @@ def make_video(path: Path, *, seconds: float, fps: int, width: int, height: int)
     return path
 
 
-def random_lite(width: int, height: int, sample_frame: np.ndarray) -> LoadedModel:
-    """A random-init lite network calibrated to detect ~DETECTIONS_PER_FRAME boxes a frame."""
-    card = ModelCard(arch="lite", input_w=width, input_h=height)
+def random_lite(
+    width: int, height: int, sample_frame: np.ndarray, arch: str = "lite"
+) -> LoadedModel:
+    """A random-init network (lite by default) calibrated to detect ~DETECTIONS_PER_FRAME boxes
+    a frame."""
+    card = ModelCard(arch=arch, input_w=width, input_h=height)
     torch.manual_seed(0)
     model = build_model(card).eval()
     loaded = LoadedModel(model=model, card=card)
@@ -120,6 +123,11 @@ def model_only(pipeline: FramePipeline, video_path: Path) -> tuple[float, float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, help="a model artifact (default: random-init lite)")
+    parser.add_argument(
+        "--arch",
+        default="lite",
+        help="random-init arch when no --model (lite; dla34_plain shows a model-bound case)",
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="video length")
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--size", default="960x540", help="video size WxH")
@@ -148,7 +156,9 @@ def main() -> None:
         if args.model:
             loaded = load_artifact(args.model)
         else:
-            loaded = random_lite(*LITE_INPUT, sample_frame=next(iter(open_video(video))))
+            loaded = random_lite(
+                *LITE_INPUT, sample_frame=next(iter(open_video(video))), arch=args.arch
+            )
         card = loaded.card
         pipeline = FramePipeline(
             loaded,
