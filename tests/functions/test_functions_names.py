@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import names
 import pytest
+from cfnlint.decode import decode
 from errors import InvalidNameError
-from functions_support import FUNCTIONS  # noqa: F401  (puts functions/ on sys.path)
+from functions_support import FUNCTIONS  # also puts functions/ on sys.path
 
 
 def test_same_object_gives_same_name_and_new_content_a_new_one() -> None:
@@ -41,3 +44,21 @@ def test_validate_name_rejects_what_sagemaker_rejects() -> None:
 def test_prefix_too_long_for_a_tuning_job_fails_clearly() -> None:
     with pytest.raises(InvalidNameError, match="at most 32"):
         names.object_name("a" * 30, "hpo", "x", bucket="b", key="k", etag="e", limit=32)
+
+
+def longest_allowed(pattern: str) -> str:
+    """The longest run of 'a' that a template parameter's AllowedPattern accepts."""
+    return max(("a" * n for n in range(1, 65) if re.match(pattern, "a" * n)), key=len)
+
+
+def test_longest_allowed_prefix_and_stage_still_name_a_tuning_job() -> None:
+    template, _ = decode(str(FUNCTIONS.parent / "template.yaml"))
+    assert template is not None
+    parameters = template["Parameters"]
+    prefix = "-".join(
+        longest_allowed(parameters[p]["AllowedPattern"]) for p in ("NamePrefix", "Stage")
+    )
+    name = names.object_name(
+        prefix, "hpo", "mot17", bucket="b", key="k", etag="e", limit=names.MAX_TUNING_JOB_NAME
+    )
+    assert len(name) <= names.MAX_TUNING_JOB_NAME
