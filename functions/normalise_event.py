@@ -28,6 +28,7 @@ from models import (
     parse_s3_uri,
 )
 from pydantic import ValidationError
+from settings import env
 
 logger = Logger()
 tracer = Tracer()
@@ -72,6 +73,21 @@ def s3_event_object(detail: dict[str, Any]) -> S3Object:
         raise InvalidEventError(f"S3 event without bucket/object: {detail!r}") from error
 
 
+def in_data_bucket(uri: str) -> tuple[str, str]:
+    """(bucket, key) of a URI in the stack's bucket: its roles read and write nowhere else."""
+    try:
+        bucket, key = parse_s3_uri(uri)
+    except ValueError as error:
+        raise InvalidEventError(str(error)) from error
+    data_bucket = env("DATA_BUCKET")
+    if bucket != data_bucket:
+        raise InvalidEventError(
+            f"{uri} is outside the pipeline's bucket: its jobs and functions may only use "
+            f"s3://{data_bucket}/; copy the object there and send the request again"
+        )
+    return bucket, key
+
+
 def dataset_manifest_key(key: str) -> str:
     """A dataset URI may name the prefix or the manifest itself."""
     if key.endswith(MANIFEST_NAME):
@@ -93,10 +109,7 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
         uri = detail.get(URI_FIELDS[workflow])
         if not isinstance(uri, str):
             raise InvalidEventError(f"{detail_type} needs detail.{URI_FIELDS[workflow]}")
-        try:
-            bucket, key = parse_s3_uri(uri)
-        except ValueError as error:
-            raise InvalidEventError(str(error)) from error
+        bucket, key = in_data_bucket(uri)
         if workflow == "training":
             key = dataset_manifest_key(key)
         obj = head(s3, bucket, key)
@@ -105,7 +118,7 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
         uri = model.get("uri") if isinstance(model, dict) else None
         if not isinstance(uri, str):
             raise InvalidEventError("Training Succeeded without detail.model.uri")
-        obj = head(s3, *parse_s3_uri(uri))
+        obj = head(s3, *in_data_bucket(uri))
     else:
         raise InvalidEventError(
             f"the {workflow} workflow does not accept {detail_type!r} events; it takes "
@@ -126,7 +139,10 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
             return DeploymentRequest(
                 model=obj, runId=run_id, endpointName=detail.get("endpointName")
             )
-        return VideoRequest(video=obj, runId=run_id, modelUri=detail.get("modelUri"))
+        model_uri = detail.get("modelUri")
+        if isinstance(model_uri, str):
+            in_data_bucket(model_uri)
+        return VideoRequest(video=obj, runId=run_id, modelUri=model_uri)
     except ValidationError as error:
         raise InvalidEventError(f"malformed {detail_type} detail: {error}") from error
 

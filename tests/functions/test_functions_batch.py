@@ -142,3 +142,16 @@ def test_missing_summary_fails(aws: Aws) -> None:
         summarise_results.handler(
             {"results": results, "processingJobName": "j", "meta": meta}, None
         )
+
+
+@pytest.mark.parametrize("field", ["videoUri", "modelUri"])
+def test_request_naming_another_bucket_is_rejected(
+    aws: Aws, meta: dict[str, str], field: str
+) -> None:
+    # The stack's roles read and write only its own bucket: a job there would be denied.
+    event = sample("video-processing-requested")
+    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=b"\0" * 16)
+    event["detail"].update(videoUri=f"s3://{BUCKET}/{VIDEO_KEY}", modelUri=MODEL_URI)
+    event["detail"][field] = "s3://someone-elses-bucket/videos/x.mp4"
+    with pytest.raises(InvalidEventError, match="outside the pipeline's bucket"):
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
