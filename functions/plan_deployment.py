@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
+from errors import InvalidNameError
 from models import DeploymentRequest, Meta
 from names import object_name, validate_name
 from settings import env, env_int, name_prefix
@@ -41,11 +42,25 @@ def model_label(key: str) -> str:
     return parts[-1] if parts else "model"
 
 
+def endpoint_name_for(requested: str | None) -> str:
+    """The stack's endpoint, or a requested one inside the name prefix its IAM policies allow."""
+    configured = env("ENDPOINT_NAME")
+    name = validate_name(requested or configured)
+    # SageMaker lower-cases names in ARNs, which is what the policies match.
+    allowed = name.lower() == configured.lower() or name.lower().startswith(f"{name_prefix()}-")
+    if not allowed:
+        raise InvalidNameError(
+            f"endpoint {name!r} is outside this stack's names: use {configured!r} or a name "
+            f"starting with {name_prefix()}-"
+        )
+    return name
+
+
 def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, Any]:
     image = env("SERVE_IMAGE_URI")
     instance_type = env("SERVING_INSTANCE_TYPE", "ml.g4dn.xlarge")
     instance_count = env_int("SERVING_INSTANCE_COUNT", 1)
-    endpoint_name = validate_name(request.endpointName or env("ENDPOINT_NAME"))
+    endpoint_name = endpoint_name_for(request.endpointName)
     m = request.model
     label = model_label(m.key)
     model_name = object_name(

@@ -9,7 +9,13 @@ import deploy_endpoint
 import normalise_event
 import plan_deployment
 import pytest
-from errors import EndpointBusyError, EndpointFailedError, EndpointTimeoutError, InvalidEventError
+from errors import (
+    EndpointBusyError,
+    EndpointFailedError,
+    EndpointTimeoutError,
+    InvalidEventError,
+    InvalidNameError,
+)
 from functions_support import BUCKET, Aws, s3_created, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
@@ -133,3 +139,20 @@ def test_wait_loop_is_bounded_and_reports_failures() -> None:
         check_endpoint.assess(
             deployed, {"EndpointStatus": "Failed", "FailureReason": "no capacity"}, "c", 3
         )
+
+
+def requested_endpoint(aws: Aws, meta: dict[str, str], endpoint_name: str) -> dict[str, Any]:
+    event = sample("deployment-requested")
+    event["detail"]["endpointName"] = endpoint_name
+    return plan(aws, meta, event=event)
+
+
+def test_requested_endpoint_must_be_one_the_stack_may_manage(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    assert requested_endpoint(aws, meta, "fairmot-test-canary")["endpointName"] == (
+        "fairmot-test-canary"
+    )
+    # The functions' and state machine's policies cover only the stack's names: fail clearly.
+    with pytest.raises(InvalidNameError, match="outside this stack's names"):
+        requested_endpoint(aws, meta, "someone-elses-endpoint")
