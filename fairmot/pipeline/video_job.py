@@ -145,13 +145,13 @@ def run_video_job(
                     writer.write(annotator.draw(frame, boxes))
                 writer_stage.seconds += time.perf_counter() - tick
 
-        _start(reader, read, stop)
-        _start(writer_stage, write, stop)
         tracker = pipeline.new_tracker(video.fps)
         frame_number = 0
         bar = tqdm(total=video.frame_count, unit="frame", desc=video.name, disable=not progress)
+        ended = finished = False
+        _start(reader, read, stop)
+        _start(writer_stage, write, stop)
         try:
-            ended = False
             while not ended:
                 items: list[tuple[np.ndarray, PreparedFrame]] = []
                 while len(items) < batch:
@@ -174,11 +174,14 @@ def run_video_job(
                     _put(tracked, (frame, [_track_box(t) for t in tracks]), stop)
                 bar.update(len(items))
             _put(tracked, _End(), stop)
+            finished = True
         except _Stopped:
             pass
         finally:
             bar.close()
-            if any(s.error for s in (reader, writer_stage)) or not ended:
+            # Unless every frame went to the writer, stop both stages: a failure here after the
+            # reader's last frame would otherwise leave the writer waiting forever.
+            if not finished:
                 stop.set()
             for stage in (reader, writer_stage):
                 if stage.thread is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import av
@@ -157,6 +158,34 @@ def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Pat
     with pytest.raises(VideoError, match="cannot be read"):
         FramePipeline(loaded).track_video(full.with_suffix(".txt"), out, progress=False)
     assert list(out.iterdir()) == []
+
+
+def test_a_model_failure_on_the_last_batch_fails_the_job_instead_of_hanging(
+    loaded: LoadedModel, clip: Path, tmp_path: Path
+) -> None:
+    # One batch holds the whole clip, so the reader has already sent its end marker when the
+    # forward pass fails: the encoder thread must still be told to stop.
+    pipeline = FramePipeline(loaded, batch_size=FRAMES + 1)
+
+    def broken(prepared: object) -> list[object]:
+        raise RuntimeError("CUDA out of memory")
+
+    pipeline.infer = broken  # type: ignore[method-assign]
+    outcome: list[BaseException | None] = []
+
+    def job() -> None:
+        try:
+            pipeline.track_video(clip, tmp_path / "out", progress=False)
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=job, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "track_video hung after the model failed"
+    assert isinstance(outcome[0], RuntimeError) and "out of memory" in str(outcome[0])
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_tracks_an_image_folder_without_video(
