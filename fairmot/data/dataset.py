@@ -7,7 +7,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine
@@ -44,6 +43,7 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
         max_objects: int = MAX_OBJECTS,
         down_ratio: int = DOWN_RATIO,
         cache: bool = True,
+        seed: int = 0,
     ) -> None:
         if input_w % down_ratio or input_h % down_ratio:
             raise ValueError(f"input size {input_w}x{input_h} must be a multiple of {down_ratio}")
@@ -59,7 +59,8 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = (
             {} if cache and per_image * len(samples) <= CACHE_BYTES else None
         )
-        self._draws = 0
+        self.seed = seed
+        self.epoch = 0
 
     @property
     def num_samples(self) -> int:
@@ -87,10 +88,14 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
             self._cache[index] = (image, boxes)
         return image, boxes
 
+    def set_epoch(self, epoch: int) -> None:
+        """Augmentation of the coming epoch (call before making its DataLoader)."""
+        self.epoch = epoch
+
     def _rng(self, index: int) -> np.random.Generator:
-        # torch's seed differs per DataLoader worker and epoch; the counter differs per draw.
-        self._draws += 1
-        return np.random.default_rng((torch.initial_seed() % 2**63, index, self._draws))
+        # Keyed by (seed, epoch, index) only, not by worker or draw order: a job resumed
+        # mid-epoch, with any number of workers, augments every image as the uninterrupted one.
+        return np.random.default_rng((self.seed % 2**63, self.epoch, index))
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image, boxes = self._load(index)
@@ -130,6 +135,7 @@ def build_training_set(
     half_val: bool,
     augment: bool,
     augment_config: AugmentConfig | None = None,
+    seed: int = 0,
 ) -> TrainingSet:
     """The training dataset for a dataset directory (manifest.json + MOT sequences)."""
     label_set = collect_labels(dataset_dir, half_val=half_val)
@@ -140,4 +146,5 @@ def build_training_set(
         input_h,
         augment=augment,
         augment_config=augment_config,
+        seed=seed,
     )

@@ -100,17 +100,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _worker_seeder(seed: int, epoch: int) -> Callable[[int], None]:
-    def init(worker_id: int) -> None:
-        # Augmentation draws depend on (seed, epoch, worker) only, so an epoch replays exactly.
-        worker_seed = (seed * 1000 + epoch) * 100 + worker_id
-        random.seed(worker_seed)
-        np.random.seed(worker_seed % 2**32)
-        torch.manual_seed(worker_seed)
-
-    return init
-
-
 def make_card(config: TrainConfig, num_ids: int) -> Any:
     from fairmot.model import ModelCard
 
@@ -200,6 +189,7 @@ def train(
             config.input_h,
             half_val=bool(config.half_val),
             augment=bool(config.augment),
+            seed=config.seed,
         )
     except DatasetError as error:
         raise TrainingError(f"dataset {dataset_dir}: {error}") from None
@@ -300,11 +290,11 @@ def train(
             world_size=dist.world_size,
             start=state.step_in_epoch * config.batch_size,
         )
+        dataset.set_epoch(epoch)
         loader = DataLoader(
             dataset,
             batch_sampler=BatchSampler(sampler, config.batch_size, drop_last=drop_last),
             num_workers=config.num_workers,
-            worker_init_fn=_worker_seeder(config.seed, epoch),
             pin_memory=device.type == "cuda",
             persistent_workers=False,
         )

@@ -68,8 +68,15 @@ def _stop_after(step: int, event: threading.Event, lines: list[str]):
 
 
 @pytest.mark.slow
-def test_stop_mid_epoch_then_resume_equals_uninterrupted_run(dataset: Path, tmp_path: Path) -> None:
-    config = _config(num_epochs="2", print_iter="1")
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"augment": "1", "num_workers": "1"}],
+    ids=["plain", "augmented-with-a-worker"],
+)
+def test_stop_mid_epoch_then_resume_equals_uninterrupted_run(
+    dataset: Path, tmp_path: Path, changes: dict[str, str]
+) -> None:
+    config = _config(num_epochs="2", print_iter="1", **changes)
     straight = train(config, dataset, tmp_path / "a", tmp_path / "ck_a", log=lambda _: None)
 
     event = threading.Event()
