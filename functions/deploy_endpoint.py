@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from correlation import bind_correlation_id
 from errors import EndpointBusyError, EndpointFailedError
 from models import Meta
-from plan_deployment import describe_or_none
+from plan_deployment import deploys_config, describe_or_none
 from tags import pipeline_tags
 
 logger = Logger()
@@ -40,9 +40,15 @@ def choose_action(endpoint: dict[str, Any] | None) -> str:
 def deploy(
     sagemaker: Any, endpoint_name: str, config_name: str, model_uri: str, meta: Meta
 ) -> dict[str, Any]:
-    action = choose_action(
-        describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
-    )
+    endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
+    if endpoint and deploys_config(endpoint, config_name):
+        # A redelivered event or a retry after the request went through: the wait loop
+        # watches the deployment already under way instead of asking for it twice.
+        status = str(endpoint["EndpointStatus"])
+        return {"endpointName": endpoint_name, "endpointArn": endpoint["EndpointArn"],
+                "action": "create" if status == "Creating" else "update", "polls": 0,
+                "ready": False, "status": status}  # fmt: skip
+    action = choose_action(endpoint)
     if action == "create":
         arn = sagemaker.create_endpoint(
             EndpointName=endpoint_name, EndpointConfigName=config_name,

@@ -36,6 +36,15 @@ def describe_or_none(describe: Any, **name: str) -> dict[str, Any] | None:
     return result
 
 
+def deploys_config(endpoint: dict[str, Any] | None, config_name: str) -> bool:
+    """True when the endpoint serves this config or is being created or updated to it."""
+    if not endpoint or endpoint.get("EndpointStatus") not in SERVING_STATES:
+        return False
+    # During an update DescribeEndpoint still names the old config; the new one is pending.
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    return config_name in (endpoint.get("EndpointConfigName"), pending)
+
+
 def model_label(key: str) -> str:
     """models/<name>/model.tar.gz -> <name>; training-output/<job>/output/model.tar.gz -> <job>."""
     parts = [p for p in key.split("/")[:-1] if p not in ("models", "output", "training-output")]
@@ -73,11 +82,7 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
         salt=f"{request.runId}|{image}|{instance_type}|{instance_count}",
     )  # fmt: skip
     endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
-    duplicate = bool(
-        endpoint
-        and endpoint.get("EndpointConfigName") == config_name
-        and endpoint.get("EndpointStatus") in SERVING_STATES
-    )
+    duplicate = deploys_config(endpoint, config_name)
     tags = pipeline_tags(meta, model=m.uri)
     return {
         "duplicate": duplicate,

@@ -156,3 +156,35 @@ def test_requested_endpoint_must_be_one_the_stack_may_manage(
     # The functions' and state machine's policies cover only the stack's names: fail clearly.
     with pytest.raises(InvalidNameError, match="outside this stack's names"):
         requested_endpoint(aws, meta, "someone-elses-endpoint")
+
+
+def test_deploy_does_not_ask_twice_for_the_config_already_deployed(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    planned = plan(aws, meta)
+    create_all(aws, planned)
+    config = planned["endpointConfig"]["EndpointConfigName"]
+    payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
+               "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
+    first = deploy_endpoint.handler(payload, None)
+    # A retried DeployEndpoint (or a redelivered event) finds the endpoint on this config:
+    # no UpdateEndpoint to the same config, the wait loop just confirms it.
+    again = deploy_endpoint.handler(payload, None)
+    assert (again["action"], again["endpointArn"]) == ("update", first["endpointArn"])
+    checked = check_endpoint.handler(
+        {"deployed": again, "endpointConfigName": config, "meta": meta}, None
+    )
+    assert checked["ready"] is True
+
+
+def test_an_update_in_progress_to_the_same_config_is_a_duplicate() -> None:
+    updating = {
+        "EndpointStatus": "Updating",
+        "EndpointConfigName": "cfg-old",
+        "PendingDeploymentSummary": {"EndpointConfigName": "cfg-new"},
+    }
+    assert plan_deployment.deploys_config(updating, "cfg-new") is True
+    assert plan_deployment.deploys_config(updating, "cfg-other") is False
+    assert (
+        plan_deployment.deploys_config({**updating, "EndpointStatus": "Failed"}, "cfg-new") is False
+    )
