@@ -71,17 +71,22 @@ class InferenceWorker:
         self._thread.join(timeout=10)
 
     def _take_batch(self, first: Job) -> tuple[list[Job], bool]:
-        jobs, count = [first], len(first.frames)
-        while count < self._max_frames:
+        jobs: list[Job] = []
+        job: Job | None = first
+        count = 0
+        while job is not None:
+            # A job its request gave up on (timed out, cancelled) is dropped unrun: its tracker
+            # must not advance behind the stream's back, and under overload it is wasted work.
+            if job.future.set_running_or_notify_cancel():
+                jobs.append(job)
+                count += len(job.frames)
+            if count >= self._max_frames:
+                break
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if job is None:
-                return jobs, True
-            jobs.append(job)
-            count += len(job.frames)
-        return jobs, False
+        return jobs, job is None
 
     def _run(self) -> None:
         stopping = False
@@ -90,6 +95,8 @@ class InferenceWorker:
             if first is None:
                 return
             jobs, stopping = self._take_batch(first)
+            if not jobs:
+                continue
             frames = [frame for job in jobs for frame in job.frames]
             started = time.perf_counter()
             try:

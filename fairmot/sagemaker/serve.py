@@ -148,7 +148,10 @@ class TrackingService:
         try:
             per_frame = future.result(timeout=INVOCATION_TIMEOUT_S)
         except FutureTimeout:
-            raise RequestError(503, "inference timed out; the endpoint is overloaded") from None
+            if future.cancel():  # still queued: the tracker is untouched, the stream unchanged
+                raise RequestError(503, "inference timed out; the endpoint is overloaded") from None
+            # Already running: the tracker is advancing, so wait and keep the stream in step.
+            per_frame = future.result()
         # Commit the stream's state only after the frames were tracked.
         stream.tracker, stream.width, stream.height = tracker, width, height
         stream.next_frame = max(next_frame, request.frame_id + len(request.frames))

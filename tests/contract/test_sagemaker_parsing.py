@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
+from fairmot.sagemaker import serve
 from fairmot.sagemaker.paths import ClusterSpec, ProcessingPaths, ServingPaths, TrainingPaths
 from fairmot.sagemaker.process import find_videos, output_names
 from fairmot.sagemaker.protocol import (
     MAX_BODY_BYTES,
+    FrameRequest,
     RequestError,
     parse_custom_attributes,
     parse_request,
@@ -139,6 +144,73 @@ def test_registry_never_evicts_a_stream_in_use() -> None:
     ):
         pass
     assert "busy" in registry
+
+
+class GatedModel:
+    """A stand-in for FramePipeline: frames are numbers, a tracker is the list of numbers it saw,
+    and forward passes wait while the gate is closed."""
+
+    card = SimpleNamespace(input_w=4, input_h=4)
+
+    def __init__(self) -> None:
+        self.gate, self.entered = threading.Event(), threading.Event()
+        self.gate.set()
+
+    def detect(self, frames: list[np.ndarray]) -> list[Any]:
+        return []
+
+    def prepare(self, frame: np.ndarray) -> int:
+        return int(frame[0, 0, 0])
+
+    def new_tracker(self, frame_rate: float) -> list[int]:
+        return []
+
+    def infer(self, prepared: list[int]) -> list[int]:
+        self.entered.set()
+        self.gate.wait()
+        return list(prepared)
+
+    def update(self, tracker: list[int], frame: int) -> list[Any]:
+        tracker.append(frame)
+        return []
+
+
+def frame_request(stream_id: str, frame_id: int) -> FrameRequest:
+    frame = np.full((4, 4, 3), frame_id, np.uint8)
+    return FrameRequest(stream_id, False, frame_id, (frame,), None, None, 30, False)
+
+
+def test_a_timed_out_request_leaves_its_stream_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "INVOCATION_TIMEOUT_S", 0.2)
+    model = GatedModel()
+    service = serve.TrackingService(max_streams=4, idle_seconds=60, max_batch=8)
+    service.load(model)
+    try:
+        assert service.handle(frame_request("a", 0)).status == 200
+        model.gate.clear()
+        model.entered.clear()
+        replies: list[serve.Reply] = []
+        other = threading.Thread(
+            target=lambda: replies.append(service.handle(frame_request("b", 0)))
+        )
+        other.start()
+        assert model.entered.wait(5)
+        # Stream a's frame 1 waits behind b's forward pass, times out and is withdrawn.
+        with pytest.raises(RequestError) as timed_out:
+            service.handle(frame_request("a", 1))
+        assert timed_out.value.status == 503
+        model.gate.set()
+        other.join(5)
+        # b's frames were already in the model when its wait ran out: they count and answer.
+        assert [r.status for r in replies] == [200]
+        assert service.handle(frame_request("a", 1)).status == 200
+        with service.registry.checkout("a", create=False) as stream:
+            assert stream is not None and stream.tracker == [0, 1], "frame 1 tracked once"
+            assert stream.next_frame == 2
+    finally:
+        model.gate.set()
+        assert service.worker is not None
+        service.worker.stop()
 
 
 def test_output_names_keep_folders_and_separate_same_stems(tmp_path: Path) -> None:
