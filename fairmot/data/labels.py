@@ -52,12 +52,23 @@ def train_frames(seq: MOTSequence, half_val: bool) -> range:
     return range(1, (seq.length // 2 if half_val else seq.length) + 1)
 
 
-def sequence_labels(seq: MOTSequence, frames: range, id_offset: int) -> tuple[list[Sample], int]:
-    """Samples for `frames` of one sequence; returns them and the number of identities used."""
+def validation_frames(seq: MOTSequence) -> range:
+    """Frames of the half_val validation split: the second half."""
+    return range(seq.length // 2 + 1, seq.length + 1)
+
+
+def identity_numbers(seq: MOTSequence, frames: range, id_offset: int) -> dict[int, int]:
+    """Dataset-wide class numbers, from id_offset, of the pedestrians seen in `frames`."""
     rows = pedestrian_rows(seq.gt)
     rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
     track_ids = np.unique(rows[:, 1]).astype(np.int64)
-    new_id = {int(t): id_offset + k for k, t in enumerate(track_ids)}
+    return {int(t): id_offset + k for k, t in enumerate(track_ids)}
+
+
+def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int]) -> list[Sample]:
+    """Samples for `frames` of one sequence; tracks absent from id_numbers get id -1."""
+    rows = pedestrian_rows(seq.gt)
+    rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
     by_frame: dict[int, list[np.ndarray]] = {}
     for row in rows:
         by_frame.setdefault(int(row[0]), []).append(row)
@@ -68,14 +79,14 @@ def sequence_labels(seq: MOTSequence, frames: range, id_offset: int) -> tuple[li
         for k, (_, tid, x, y, w, h, *_rest) in enumerate(frame_rows):
             labels[k] = (
                 LABEL_CLASS,
-                new_id[int(tid)],
+                id_numbers.get(int(tid), -1),
                 (x + w / 2) / seq.width,
                 (y + h / 2) / seq.height,
                 w / seq.width,
                 h / seq.height,
             )
         samples.append(Sample(seq.image_path(frame), seq.width, seq.height, labels))
-    return samples, len(track_ids)
+    return samples
 
 
 def collect_labels(dataset_dir: str | Path, *, half_val: bool) -> LabelSet:
@@ -85,9 +96,10 @@ def collect_labels(dataset_dir: str | Path, *, half_val: bool) -> LabelSet:
     names = []
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
-        seq_samples, count = sequence_labels(seq, train_frames(seq, half_val), offset)
-        samples.extend(seq_samples)
-        offset += count
+        frames = train_frames(seq, half_val)
+        id_numbers = identity_numbers(seq, frames, offset)
+        samples.extend(sequence_labels(seq, frames, id_numbers))
+        offset += len(id_numbers)
         names.append(seq.name)
     return LabelSet(samples, offset, names)
 
@@ -130,9 +142,9 @@ def validation_sequences(dataset_dir: str | Path) -> list[ValidationSequence]:
     out = []
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
-        first = seq.length // 2
-        gt = seq.gt[seq.gt[:, 0] > first].copy()
-        gt[:, 0] -= first
-        paths = [seq.image_path(f) for f in range(first + 1, seq.length + 1)]
+        frames = validation_frames(seq)
+        gt = seq.gt[seq.gt[:, 0] >= frames.start].copy()
+        gt[:, 0] -= frames.start - 1
+        paths = [seq.image_path(f) for f in frames]
         out.append(ValidationSequence(seq.name, seq.frame_rate, seq.width, seq.height, paths, gt))
     return out

@@ -10,13 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from fairmot.data.labels import Sample, sequence_labels
+from fairmot.data.labels import (
+    Sample,
+    identity_numbers,
+    sequence_labels,
+    train_frames,
+    validation_frames,
+)
 from fairmot.data.manifest import sequence_dirs
-from fairmot.data.mot import pedestrian_rows, read_sequence
+from fairmot.data.mot import read_sequence
 
 
 def validation_set(dataset_dir: Path, input_w: int, input_h: int) -> Any:
@@ -27,19 +32,10 @@ def validation_set(dataset_dir: Path, input_w: int, input_h: int) -> Any:
     offset = 0
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
-        half = seq.length // 2
-        rows = pedestrian_rows(seq.gt)
-        # Same numbering as the half_val training labels: first-half ids in sorted order.
-        first_ids = np.unique(rows[rows[:, 0] <= half, 1]).astype(np.int64)
-        trained = {int(t): offset + k for k, t in enumerate(first_ids)}
-        second_ids = np.unique(rows[rows[:, 0] > half, 1]).astype(np.int64)
-        second, _ = sequence_labels(seq, range(half + 1, seq.length + 1), 0)
-        for sample in second:
-            labels = sample.labels.copy()
-            local = labels[:, 1].astype(np.int64)
-            labels[:, 1] = [trained.get(int(second_ids[i]), -1) for i in local]
-            samples.append(Sample(sample.image_path, sample.width, sample.height, labels))
-        offset += len(first_ids)
+        # The numbers the half_val training labels gave the first halves' identities.
+        trained = identity_numbers(seq, train_frames(seq, half_val=True), offset)
+        samples.extend(sequence_labels(seq, validation_frames(seq), trained))
+        offset += len(trained)
     return TrainingSet(samples, offset, input_w, input_h, augment=False)
 
 
