@@ -189,31 +189,25 @@ def stream_video(
     into `out_dir` (all or nothing), and return the summary."""
     from tqdm import tqdm
 
-    from fairmot.evaluation import write_mot_results
     from fairmot.video import (
         Annotator,
         AtomicOutputs,
+        MotRow,
         TrackBox,
         VideoSummary,
         VideoWriter,
         open_video,
+        write_results,
     )
-    from fairmot.video.outputs import (
-        ANNOTATED_VIDEO,
-        SUMMARY_JSON,
-        TRACKS_JSON,
-        TRACKS_MOT,
-        write_json,
-    )
+    from fairmot.video.outputs import ANNOTATED_VIDEO
 
-    source = open_video(video)
     stream = StreamSession(transport, use_session=use_session)
-    rows: list[tuple[int, int, float, float, float, float, float]] = []
-    per_frame: list[dict[str, Any]] = []
+    rows: list[MotRow] = []
+    frames = 0
     annotator = Annotator()
     started = time.perf_counter()
     codec = None
-    with AtomicOutputs(out_dir) as outputs:
+    with open_video(video) as source, AtomicOutputs(out_dir) as outputs:
         writer = (
             VideoWriter(
                 outputs.path(ANNOTATED_VIDEO),
@@ -231,7 +225,7 @@ def stream_video(
                 for frame, answer in zip(batch, answers, strict=True):
                     tracks = answer["tracks"]
                     number = int(answer["frame_id"]) + 1  # MOT frames count from 1
-                    per_frame.append({"frame": number, "tracks": tracks})
+                    frames += 1
                     for t in tracks:
                         x, y, w, h = (float(v) for v in t["bbox"])
                         rows.append((number, int(t["track_id"]), x, y, w, h, float(t["score"])))
@@ -257,33 +251,19 @@ def stream_video(
                 writer.close()
                 codec = writer.codec
         seconds = time.perf_counter() - started
-        write_mot_results(outputs.path(TRACKS_MOT), np.array(rows, dtype=np.float64).reshape(-1, 7))
-        write_json(
-            outputs.path(TRACKS_JSON),
-            {
-                "video": str(video),
-                "fps": source.fps,
-                "width": source.width,
-                "height": source.height,
-                "frames": per_frame,
-            },
-        )
         summary = VideoSummary(
             video=str(video),
-            frames=len(per_frame),
+            frames=frames,
             width=source.width,
             height=source.height,
             source_fps=source.fps,
-            fps=len(per_frame) / seconds if seconds > 0 else 0.0,
+            fps=frames / seconds if seconds > 0 else 0.0,
             seconds=round(seconds, 3),
             tracks=len({row[1] for row in rows}),
             codec=codec,
-            outputs=[ANNOTATED_VIDEO, TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON]
-            if write_video
-            else [TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON],
-        ).to_json()
+        )
         latencies = sorted(stream.latencies)
-        summary["client"] = {
+        client = {
             "stream_id": stream.stream_id,
             "session": stream.session is not None,
             "requests": len(latencies),
@@ -294,7 +274,5 @@ def stream_video(
             if latencies
             else None,
         }
-        write_json(outputs.path(SUMMARY_JSON), summary, indent=2)
-        outputs.commit()
-    source.close()
-    return summary
+        write_results(outputs, summary, rows, extra={"client": client})
+    return {**summary.to_json(), "client": client}

@@ -281,3 +281,49 @@ def test_sagemaker_transport_opens_uses_and_closes_a_session() -> None:
         assert session.send([frame], frame_rate=25)[0]["frame_id"] == 1
         session.close()
         stub.assert_no_pending_responses()
+
+
+class ScriptedEndpoint:
+    """A transport answering like `serve`: track 7 on every frame, then the close."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def invoke(self, body: bytes, session: str | None) -> Any:
+        from fairmot.client import Answer
+
+        request = json.loads(body)
+        self.bodies.append(request)
+        if request.get("close"):
+            return Answer({"stream_id": request["stream_id"], "closed": True, "frames": []})
+        count = len(request["frame_data"]) if isinstance(request["frame_data"], list) else 1
+        first = request["frame_id"]
+        track = {"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9}
+        frames = [{"frame_id": first + i, "tracks": [track]} for i in range(count)]
+        return Answer({"stream_id": request["stream_id"], "frames": frames})
+
+
+def test_streamed_video_results_have_the_processing_job_files(tmp_path: Path) -> None:
+    from fairmot.client import stream_video
+    from fairmot.evaluation import read_mot_results
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 48))
+    for i in range(5):
+        writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+    writer.release()
+    endpoint = ScriptedEndpoint()
+    out = tmp_path / "out"
+    summary = stream_video(video, endpoint, out, batch_size=2, progress=False, write_video=False)
+    assert [b.get("frame_id") for b in endpoint.bodies] == [0, 2, 4, None]
+    assert endpoint.bodies[-1]["close"] is True
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "tracks.json", "tracks.txt"]
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved == summary
+    assert saved["frames"] == 5 and saved["tracks"] == 1 and saved["client"]["requests"] == 3
+    assert saved["outputs"] == ["tracks.txt", "tracks.json", "summary.json"]
+    rows = read_mot_results(out / "tracks.txt")
+    assert rows[:, 0].tolist() == [1, 2, 3, 4, 5] and set(rows[:, 1]) == {7}
+    frames = json.loads((out / "tracks.json").read_text())["frames"]
+    assert [f["frame"] for f in frames] == [1, 2, 3, 4, 5]
+    assert frames[0]["tracks"] == [{"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9}]
