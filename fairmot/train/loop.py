@@ -119,24 +119,14 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
 def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
     """Initialise from a reference checkpoint (.pth), or one of our artifacts (its directory,
     model.tar.gz or model.pt). Tensors whose shape differs (another reid_dim) start fresh."""
-    from fairmot.model import (
-        ArtifactError,
-        CheckpointError,
-        load_artifact,
-        load_reference_checkpoint,
-    )
-    from fairmot.model.checkpoint import load_state_dict_checked
+    from fairmot.model import CheckpointError, load_reference_checkpoint
 
     path = Path(path_text)
     if not path.exists():
         raise TrainingError(f"load_model: {path} does not exist")
     try:
-        if path.is_dir() or path.name.endswith(".tar.gz"):
-            state = load_artifact(path).model.state_dict()
-            report = load_state_dict_checked(model, state, source=str(path))
-        else:
-            report = load_reference_checkpoint(model, path)
-    except (ArtifactError, CheckpointError) as error:
+        report = load_reference_checkpoint(model, path)
+    except CheckpointError as error:
         raise TrainingError(f"load_model: {str(error).splitlines()[0]}") from None
     log(
         f"loaded {report.loaded} tensors from {path.name}: {len(report.missing)} missing, "
