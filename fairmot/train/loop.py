@@ -183,8 +183,11 @@ def train(
         )
     except DatasetError as error:
         raise TrainingError(f"dataset {dataset_dir}: {error}") from None
-    if len(dataset) == 0:
-        raise TrainingError(f"dataset {dataset_dir}: no training images")
+    if dataset.nID < 1:
+        raise TrainingError(
+            f"dataset {dataset_dir}: no identities in the training frames (gt/gt.txt rows with "
+            "mark != 0 and class 1); the re-ID head needs tracked people to learn from"
+        )
     try:
         card = make_card(config, int(dataset.nID))
         model = build_model(card)

@@ -131,6 +131,17 @@ def test_corrupt_dataset_is_a_one_line_error(tmp_path: Path) -> None:
     assert "missing" in str(info.value) and "\n" not in str(info.value)
 
 
+def test_dataset_without_identities_is_a_one_line_error(dataset: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "no_gt"
+    shutil.copytree(dataset, copy)
+    for gt in copy.glob("*/gt/gt.txt"):
+        gt.unlink()
+    with pytest.raises(TrainingError, match=r"no_gt: no identities in the training frames"):
+        train(_config(), copy, tmp_path / "model", log=lambda _: None)
+
+
 @pytest.mark.slow
 def test_half_val_tracks_the_second_halves(dataset: Path, tmp_path: Path) -> None:
     lines: list[str] = []
