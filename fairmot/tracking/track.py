@@ -49,7 +49,6 @@ class Track:
         "start_frame",
         "state",
         "track_id",
-        "tracklet_len",
     )
 
     def __init__(
@@ -71,7 +70,6 @@ class Track:
         self.embedding = embedding
         self.frame_id = frame_id
         self.start_frame = frame_id
-        self.tracklet_len = 0
         self.state = TrackState.TRACKED
         # A track is reported only once confirmed (second hit, or any hit on the first frame).
         self.is_activated = activated

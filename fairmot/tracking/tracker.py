@@ -90,8 +90,6 @@ class JDETracker:
             track.embedding = smooth[i]
             track.score = float(scores[i])
             track.frame_id = self.frame_id
-            # Re-found lost tracks restart their tracklet length, as in the reference.
-            track.tracklet_len = track.tracklet_len + 1 if track.state == TrackState.TRACKED else 0
             track.state = TrackState.TRACKED
             track.is_activated = True
 
