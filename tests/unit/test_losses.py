@@ -141,3 +141,29 @@ def test_focal_id_loss_is_finite_and_objects_without_identity_are_ignored() -> N
 def test_rejects_unknown_loss_names() -> None:
     with pytest.raises(ValueError, match="id_loss"):
         FairMOTLoss(_card(), id_loss="triplet")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("num_ids", [1, 2])
+def test_one_or_two_identities_keep_a_positive_embedding_scale(num_ids: int) -> None:
+    # sqrt(2) * ln(nID - 1) would be -inf or 0 here: embeddings would vanish or flip sign.
+    assert embedding_scale(num_ids) == pytest.approx(math.sqrt(2))
+    criterion = FairMOTLoss(ModelCard(arch="lite", reid_dim=2, nID=num_ids, input_w=32, input_h=32))
+    outputs, batch = _outputs_and_batch()
+    batch["ids"] = torch.tensor([[num_ids - 1, -1]])
+    loss, stats = criterion(outputs, batch)
+    assert math.isfinite(float(loss.detach())) and math.isfinite(stats["id_loss"])
+
+
+def test_frames_without_objects_give_finite_losses_and_reach_every_parameter() -> None:
+    criterion = FairMOTLoss(_card())
+    outputs, batch = _outputs_and_batch()
+    outputs = {k: v.clone().requires_grad_(True) for k, v in outputs.items()}
+    batch["hm"] = torch.zeros_like(batch["hm"])
+    batch["reg_mask"] = torch.zeros_like(batch["reg_mask"])
+    loss, stats = criterion(outputs, batch)
+    assert stats["wh_loss"] == stats["off_loss"] == stats["id_loss"] == 0.0
+    assert math.isfinite(stats["hm_loss"]) and stats["hm_loss"] > 0
+    loss.backward()
+    # DDP needs a gradient (zero or not) on every parameter in every step.
+    assert all(p.grad is not None for p in criterion.parameters())
+    assert all(t.grad is not None for t in outputs.values())
