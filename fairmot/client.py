@@ -24,9 +24,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-SESSION_HEADER = "X-Amzn-SageMaker-Session-Id"
-NEW_SESSION_HEADER = "X-Amzn-SageMaker-New-Session-Id"
-NEW_SESSION = "NEW_SESSION"
+from fairmot.sagemaker.protocol import NEW_SESSION, NEW_SESSION_HEADER, SESSION_HEADER
+
 JPEG_QUALITY = 90  # the notebook's frames were JPEG files; 90 keeps detections unchanged
 HTTP_TIMEOUT_S = 65.0  # a little over SageMaker's 60 s invocation limit
 
