@@ -47,6 +47,11 @@ class Letterbox:
         return boxes
 
 
+def _resized_size(src_w: int, src_h: int, scale: float) -> tuple[int, int]:
+    # At least one pixel: a sliver image (e.g. 4000x2 into 320x192) would round to zero.
+    return max(1, round(src_w * scale)), max(1, round(src_h * scale))
+
+
 def fit(src_w: int, src_h: int, out_w: int, out_h: int) -> Letterbox:
     """The letterbox transform for a source size, without touching pixels."""
     if min(src_w, src_h, out_w, out_h) <= 0:
@@ -54,7 +59,7 @@ def fit(src_w: int, src_h: int, out_w: int, out_h: int) -> Letterbox:
             f"letterbox sizes must be positive, got {src_w}x{src_h} -> {out_w}x{out_h}"
         )
     scale = min(out_w / src_w, out_h / src_h)
-    new_w, new_h = round(src_w * scale), round(src_h * scale)
+    new_w, new_h = _resized_size(src_w, src_h, scale)
     # Integer padding; an odd remainder goes to the right/bottom.
     pad_x = (out_w - new_w) // 2
     pad_y = (out_h - new_h) // 2
@@ -65,7 +70,7 @@ def letterbox(image_bgr: np.ndarray, out_w: int, out_h: int) -> tuple[np.ndarray
     """Resize keeping the aspect ratio and pad with grey to (out_h, out_w, 3) uint8 BGR."""
     src_h, src_w = image_bgr.shape[:2]
     box = fit(src_w, src_h, out_w, out_h)
-    new_w, new_h = round(src_w * box.scale), round(src_h * box.scale)
+    new_w, new_h = _resized_size(src_w, src_h, box.scale)
     if (new_w, new_h) == (src_w, src_h):
         resized = image_bgr
     else:

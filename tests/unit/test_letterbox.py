@@ -39,6 +39,14 @@ def test_to_original_clips_to_the_image():
     np.testing.assert_allclose(box.to_original(np.array([[0, 0, 160, 96]])), [[0, 0, 64, 48]])
 
 
+def test_sliver_image_keeps_at_least_one_pixel_row():
+    # 4000x2 into 320x192: scale 0.08 would round the height to 0 rows and crash cv2.resize.
+    out, box = letterbox(np.zeros((2, 4000, 3), np.uint8), 320, 192)
+    assert out.shape == (192, 320, 3)
+    assert (box.pad_x, box.pad_y) == (0.0, 95.0)
+    assert (out[95] == 0).all() and (out[94] == 128).all() and (out[96] == 128).all()
+
+
 def test_network_input_is_rgb_scaled_and_channels_first():
     blue_bgr = np.zeros((4, 6, 3), np.uint8)
     blue_bgr[..., 0] = 255
