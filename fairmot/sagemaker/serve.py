@@ -44,6 +44,7 @@ from fairmot.sagemaker.streams import (
     StreamLimitError,
     StreamRegistry,
 )
+from fairmot.video.outputs import track_record
 
 DEFAULT_PORT = 8080  # SageMaker sends requests to port 8080 unless SAGEMAKER_BIND_TO_PORT says else
 # SageMaker gives a container 60 s to answer an invocation; waiting longer helps nobody.
@@ -59,15 +60,6 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def track_to_json(track: Any) -> dict[str, Any]:
-    x, y, w, h = (round(float(v), 2) for v in track.tlwh)
-    return {
-        "track_id": int(track.track_id),
-        "bbox": [x, y, w, h],
-        "score": round(float(track.score), 4),
-    }
 
 
 class TrackingService:
@@ -156,7 +148,10 @@ class TrackingService:
         stream.tracker, stream.width, stream.height = tracker, width, height
         stream.next_frame = max(next_frame, request.frame_id + len(request.frames))
         return [
-            {"frame_id": request.frame_id + i, "tracks": [track_to_json(t) for t in tracks]}
+            {
+                "frame_id": request.frame_id + i,
+                "tracks": [track_record(t.track_id, t.tlwh, t.score) for t in tracks],
+            }
             for i, tracks in enumerate(per_frame)
         ]
 

@@ -132,17 +132,20 @@ def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     path.write_text(json.dumps(data, indent=indent, separators=separators) + "\n")
 
 
+def track_record(track_id: int, tlwh: Sequence[float], score: float) -> dict[str, Any]:
+    """One reported track as tracks.json and the endpoint's answers write it."""
+    return {
+        "track_id": int(track_id),
+        "bbox": [round(float(v), 2) for v in tlwh],
+        "score": round(float(score), 4),
+    }
+
+
 def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]:
     """tracks.json: per frame (from 1, as tracks.txt) the reported tracks, [x, y, w, h] boxes."""
     per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
     for frame, track_id, x, y, w, h, score in rows:
-        per_frame[frame - 1].append(
-            {
-                "track_id": track_id,
-                "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
-                "score": round(score, 4),
-            }
-        )
+        per_frame[frame - 1].append(track_record(track_id, (x, y, w, h), score))
     return {
         "video": summary.video,
         "fps": summary.source_fps,
