@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cfnlint.decode import decode
@@ -98,3 +100,74 @@ def test_every_function_has_its_handler_module() -> None:
         module, attr = handler.split(".")
         source = (REPO / "functions" / f"{module}.py").read_text()
         assert f"def {attr}(" in source, f"{name}: functions/{module}.py has no {attr}()"
+
+
+# What each Step Functions integration needs from the state machine's role (the Step Functions
+# developer guide, "IAM policies for ... SageMaker"): the API calls it makes, AddTags because
+# every request carries Tags, and the managed EventBridge rule a `.sync` job waits through.
+INTEGRATION_ACTIONS = {
+    "sagemaker:createTrainingJob.sync": (
+        {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
+         "sagemaker:StopTrainingJob", "sagemaker:AddTags", "iam:PassRole"},
+        "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+    ),
+    "sagemaker:createHyperParameterTuningJob.sync": (
+        {"sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+         "sagemaker:StopHyperParameterTuningJob", "sagemaker:AddTags",
+         "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "iam:PassRole"},
+        "StepFunctionsGetEventsForSageMakerTuningJobsRule",
+    ),
+    "sagemaker:createProcessingJob.sync": (
+        {"sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+         "sagemaker:StopProcessingJob", "sagemaker:AddTags", "iam:PassRole"},
+        "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
+    ),
+    "sagemaker:createModel": ({"sagemaker:CreateModel", "sagemaker:AddTags", "iam:PassRole"}, None),
+    "sagemaker:createEndpointConfig": (
+        {"sagemaker:CreateEndpointConfig", "sagemaker:AddTags"}, None,
+    ),
+    "events:putEvents": ({"events:PutEvents"}, None),
+}  # fmt: skip
+# SAM policy templates the state machines use, by the actions they grant.
+POLICY_TEMPLATE_ACTIONS = {"EventBridgePutEventsPolicy": {"events:PutEvents"}}
+
+
+def granted(policies: list[Any]) -> tuple[set[str], set[str], set[str]]:
+    """(actions, resources as text, Lambda function ids) a state machine's Policies grant."""
+    actions: set[str] = set()
+    resources: set[str] = set()
+    functions: set[str] = set()
+    for policy in policies:
+        for name, args in policy.items():
+            if name == "LambdaInvokePolicy":
+                functions.add(args["FunctionName"]["Ref"])
+            actions |= POLICY_TEMPLATE_ACTIONS.get(name, set())
+        for statement in policy.get("Statement", []):
+            listed = statement["Action"]
+            actions |= set(listed if isinstance(listed, list) else [listed])
+            resources.add(json.dumps(statement["Resource"]))
+    return actions, resources, functions
+
+
+def test_state_machine_roles_grant_what_their_tasks_call() -> None:
+    # moto runs every Task whatever the role says: only this check catches a missing grant.
+    template, _ = decode(str(TEMPLATE))
+    machines = [r for r in template["Resources"].values() if r["Type"].endswith("StateMachine")]
+    assert len(machines) == 3
+    for machine in machines:
+        properties = machine["Properties"]
+        definition = json.loads((REPO / properties["DefinitionUri"]).read_text())
+        actions, resources, functions = granted(properties["Policies"])
+        substitutions = properties["DefinitionSubstitutions"]
+        for name, state in definition["States"].items():
+            resource = state.get("Resource", "")
+            if resource.endswith(":::lambda:invoke"):
+                function = state["Parameters"]["FunctionName"].strip("${}")
+                assert substitutions[function]["Fn::GetAtt"][0] in functions, name
+                continue
+            if not resource:
+                continue
+            needed, rule = INTEGRATION_ACTIONS[resource.split(":::", 1)[1]]
+            assert needed <= actions, f"{properties['DefinitionUri']} {name}: {needed - actions}"
+            if rule:
+                assert any(f"rule/{rule}" in r for r in resources), f"{name}: no {rule}"
