@@ -8,6 +8,7 @@ reported and skipped, as the reference loader does; a checkpoint of another arch
 from __future__ import annotations
 
 import io
+import pickle
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +64,16 @@ def read_state_dict(
         raw: Any = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint {name} does not exist") from None
-    except Exception as error:  # torch.load raises many types for corrupt files
+    except pickle.UnpicklingError:
+        # torch's own message is several lines advising weights_only=False: never for us.
         raise CheckpointError(
-            f"checkpoint {name} is not a readable PyTorch file: {error}"
+            f"checkpoint {name} is not a readable PyTorch file: corrupt, or it holds objects "
+            "other than tensors (only plain weights are loaded)"
+        ) from None
+    except Exception as error:  # torch.load raises many types for corrupt files
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"checkpoint {name} is not a readable PyTorch file: {first[:200]}"
         ) from None
     epoch = raw.get("epoch") if isinstance(raw, dict) else None
     state = raw.get("state_dict", raw) if isinstance(raw, dict) else None

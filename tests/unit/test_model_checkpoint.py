@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,18 @@ def test_unreadable_and_missing_files_name_the_file(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a checkpoint")
     model = build_model(ModelCard(arch="lite"))
-    with pytest.raises(CheckpointError, match=r"junk.pth is not a readable PyTorch file"):
+    with pytest.raises(CheckpointError, match=r"junk.pth is not a readable PyTorch file") as info:
         load_reference_checkpoint(model, junk)
+    assert "\n" not in str(info.value) and "weights_only" not in str(info.value)
+    torch.save({"state_dict": {}, "options": argparse.Namespace(arch="dla34")}, tmp_path / "o.pth")
+    with pytest.raises(CheckpointError, match=r"o.pth is not a readable .* other than tensors"):
+        load_reference_checkpoint(model, tmp_path / "o.pth")
+    truncated = tmp_path / "cut.pth"
+    torch.save(model.state_dict(), truncated)
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=r"cut.pth is not a readable PyTorch file") as info:
+        load_reference_checkpoint(model, truncated)
+    assert "\n" not in str(info.value)
     with pytest.raises(CheckpointError, match=r"nothing.pth does not exist"):
         load_reference_checkpoint(model, tmp_path / "nothing.pth")
     torch.save({"epoch": 1, "state_dict": [1, 2]}, tmp_path / "odd.pth")
