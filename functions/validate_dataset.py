@@ -24,12 +24,21 @@ FRAMES_DIR = "img1/"
 
 
 def read_manifest(s3: Any, request: TrainingRequest) -> DatasetManifest:
+    """The manifest version the event names: job names come from its etag."""
     obj = request.manifest
+    # Without the etag check a superseded event would train the newer manifest under the
+    # older version's name, and the newer version's own event would train it a second time.
+    condition = {"IfMatch": f'"{obj.etag}"'} if obj.etag else {}
     try:
-        body = s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
+        body = s3.get_object(Bucket=obj.bucket, Key=obj.key, **condition)["Body"].read()
     except ClientError as error:
         if is_missing(error):
             raise DatasetInvalidError(f"{obj.uri} does not exist") from error
+        if error.response.get("Error", {}).get("Code") == "PreconditionFailed":
+            raise DatasetInvalidError(
+                f"{obj.uri} changed after this event (etag {obj.etag}): the newer upload's own "
+                "event trains it"
+            ) from error
         raise
     try:
         return DatasetManifest.model_validate(json.loads(body))

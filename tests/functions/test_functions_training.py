@@ -231,3 +231,13 @@ def test_log_lines_carry_the_correlation_id(aws: Aws, meta: dict[str, str]) -> N
     validate_dataset.handler(start, None)
     assert normalise_event.logger.get_correlation_id() == "evt-77"
     assert validate_dataset.logger.get_correlation_id() == "evt-77"
+
+
+def test_a_superseded_manifest_event_does_not_train_the_newer_version(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    key = put_dataset(aws.s3)
+    start = normalise(s3_created(aws.s3, key), meta)
+    put_dataset(aws.s3, manifest_extra={"hyperparameters": {"lr": "1e-4"}})  # a new version
+    with pytest.raises(DatasetInvalidError, match="changed after this event"):
+        validate_dataset.handler(start, None)
