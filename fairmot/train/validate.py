@@ -22,8 +22,6 @@ IOU_MATCH = 0.5
 REID_MIN_FRAME_GAP = 10
 # Frames per forward pass while validating.
 VALIDATION_BATCH = 8
-# MOT gt columns: frame, id, x, y, w, h, mark, class, visibility.
-GT_MARK, GT_CLASS, PEDESTRIAN = 6, 7, 1
 
 
 class SequenceLike(Protocol):
@@ -108,13 +106,6 @@ def reid_top1(embeddings: np.ndarray, ids: np.ndarray, frames: np.ndarray) -> tu
     return float(correct[answerable].mean()), queries
 
 
-def read_frame(path: Path, cv2: Any) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: missing or unreadable image")
-    return np.asarray(image)
-
-
 def evaluate_model(
     loaded: Any,
     sequences: Sequence[SequenceLike],
@@ -129,9 +120,10 @@ def evaluate_model(
 
     loaded is a fairmot.model.LoadedModel (network + card).
     """
-    import cv2
     from tqdm import tqdm
 
+    from fairmot.data.dataset import read_image
+    from fairmot.data.mot import pedestrian_rows
     from fairmot.evaluation import evaluate
     from fairmot.pipeline import FramePipeline
     from fairmot.tracking import TrackerConfig
@@ -153,14 +145,14 @@ def evaluate_model(
     for seq in sequences:
         gt = np.asarray(seq.gt, dtype=np.float64)
         gts[seq.name] = gt
-        people = gt[(gt[:, GT_MARK] != 0) & (gt[:, GT_CLASS] == PEDESTRIAN)]
+        people = pedestrian_rows(gt)
         tracker = pipeline.new_tracker(seq.frame_rate)
         rows: list[list[float]] = []
         emb_list, id_list, frame_list = [], [], []
         paths = list(seq.image_paths)
         for start in range(0, len(paths), VALIDATION_BATCH):
             chunk = paths[start : start + VALIDATION_BATCH]
-            images = [read_frame(p, cv2) for p in chunk]
+            images = [read_image(p) for p in chunk]
             for offset, dets in enumerate(pipeline.detect(images)):
                 frame = start + offset + 1
                 frame_gt = people[people[:, 0] == frame]
