@@ -236,7 +236,17 @@ def launch(paths: TrainingPaths, cluster: ClusterSpec, per_host: int) -> int:
         f"rendezvous {master}:{port}",
         flush=True,
     )
-    children = []
+    children: list[subprocess.Popen[bytes]] = []
+    stopped = threading.Event()  # this job was told to stop (as opposed to a rank failing)
+
+    def forward(signum: int, _frame: Any) -> None:
+        stopped.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    # Installed before the first spawn, so a stop that arrives meanwhile is not lost.
+    signal.signal(signal.SIGTERM, forward)
     for local_rank in range(per_host):
         env = {
             **os.environ,
@@ -248,19 +258,14 @@ def launch(paths: TrainingPaths, cluster: ClusterSpec, per_host: int) -> int:
         }
         env.setdefault("OMP_NUM_THREADS", str(threads))
         children.append(subprocess.Popen([sys.executable, "-m", __name__, "--worker"], env=env))
-
-    def forward(signum: int, _frame: Any) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
+    if stopped.is_set():  # ranks spawned after the signal have not had it yet
+        forward(signal.SIGTERM, None)
     codes = wait_for_workers(children)
-    failed = [code for code in codes if code != 0]
-    if failed:
+    if any(code != 0 for code in codes):
         # A worker killed outright (e.g. out of memory) writes nothing: say so here.
         write_failure(paths, f"training processes exited with codes {codes}")
-        return SIGTERM_EXIT if SIGTERM_EXIT in failed else 1
+        # Ranks stopped because a peer failed also exit 143: only our own stop makes it 143.
+        return SIGTERM_EXIT if stopped.is_set() else 1
     return 0
 
 

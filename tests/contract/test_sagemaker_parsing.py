@@ -327,3 +327,34 @@ def test_streamed_video_results_have_the_processing_job_files(tmp_path: Path) ->
     frames = json.loads((out / "tracks.json").read_text())["frames"]
     assert [f["frame"] for f in frames] == [1, 2, 3, 4, 5]
     assert frames[0]["tracks"] == [{"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9}]
+
+
+def test_a_failed_rank_fails_the_job_though_its_stopped_peers_exit_143(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from fairmot.sagemaker import train
+
+    ranks = {
+        "0": "import sys, time; time.sleep(1); sys.exit(1)",
+        # A healthy rank told to stop checkpoints and exits 143, as worker_main does.
+        "1": "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))\ntime.sleep(60)",
+    }
+    popen = subprocess.Popen
+
+    def fake_rank(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return popen([sys.executable, "-c", ranks[env["RANK"]]], env=env)
+
+    monkeypatch.setattr(train.subprocess, "Popen", fake_rank)
+    paths = TrainingPaths.from_env({"FAIRMOT_OPT_ML": str(tmp_path)})
+    cluster = ClusterSpec(hosts=("algo-1",), current_host="algo-1", num_gpus=0)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert train.launch(paths, cluster, 2) == 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "[1, 143]" in paths.failure_file.read_text()
