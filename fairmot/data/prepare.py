@@ -70,9 +70,9 @@ def prepare_dataset(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise DatasetError(f"{mot_dir}: several sequences named {', '.join(duplicates)}")
+    parsed = [read_sequence(seq_dir) for seq_dir in seqs]  # every one valid before any write
     out.mkdir(parents=True, exist_ok=True)
-    for seq_dir in seqs:
-        seq = read_sequence(seq_dir)  # validates before anything is written
+    for seq_dir, seq in zip(seqs, parsed, strict=True):
         dst = out / seq_dir.name
         (dst / "gt").mkdir(parents=True, exist_ok=True)
         (dst / seq.im_dir).mkdir(exist_ok=True)

@@ -59,6 +59,21 @@ def test_write_labels_gives_reference_text_files(prepared, tmp_path):
     assert len(config.image_list.read_text().splitlines()) == 5
 
 
+def test_a_bad_sequence_fails_before_anything_is_written(tmp_path):
+    import shutil
+
+    from fairmot.data import DatasetError
+
+    mot = tmp_path / "in"
+    shutil.copytree(FIXTURES, mot)
+    # MOT20-01 sorts after MOT17-02: its bad seqinfo.ini must stop the job before MOT17 is copied.
+    ini = mot / "MOT20" / "train" / "MOT20-01" / "seqinfo.ini"
+    ini.write_text(ini.read_text().replace("seqLength", "seqLengthX"))
+    with pytest.raises(DatasetError, match=r"MOT20-01/seqinfo.ini: missing key 'seqlength'"):
+        prepare_dataset(mot, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_prepare(tmp_path, capsys):
     assert main(["prepare", str(FIXTURES), str(tmp_path / "out"), "--link", "copy"]) == 0
     assert "2 sequences" in capsys.readouterr().out
