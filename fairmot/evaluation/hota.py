@@ -7,6 +7,7 @@ metric class is used, with data prepared here exactly as its MOTChallenge loader
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 from typing import Any
 
@@ -15,6 +16,12 @@ import numpy as np
 from fairmot.evaluation.mot_rules import box_iou_tlwh
 
 HotaState = dict[str, Any]
+
+
+def hota_available() -> bool:
+    """Whether TrackEval is installed (`make` installs it without its dependencies; an
+    environment without it still gets every CLEAR MOT and identity metric)."""
+    return importlib.util.find_spec("trackeval") is not None
 
 
 def _hota_metric() -> Any:

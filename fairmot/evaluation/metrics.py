@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from fairmot.evaluation import compat
-from fairmot.evaluation.hota import hota_combine, hota_sequence, hota_summary
+from fairmot.evaluation.hota import hota_available, hota_combine, hota_sequence, hota_summary
 from fairmot.evaluation.mot_rules import apply_mot_rules
 from fairmot.evaluation.report import EvalReport
 
@@ -70,7 +70,8 @@ def evaluate(results: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> EvalR
     """Metrics of each sequence in `gt` (missing results count as empty) and overall.
 
     Overall CLEAR/identity numbers come from motmetrics' combined accumulator, overall HOTA from
-    TrackEval's pooled counts. Rows are MOT Challenge rows; the MOT16/17 rules are applied here.
+    TrackEval's pooled counts (HOTA only where TrackEval is installed). Rows are MOT Challenge
+    rows; the MOT16/17 rules are applied here.
     """
     import motmetrics as mm
 
@@ -78,6 +79,7 @@ def evaluate(results: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> EvalR
     names = list(gt)
     if not names:
         raise ValueError("no ground-truth sequences to evaluate")
+    with_hota = hota_available()
     accumulators, hota_states = [], {}
     for name in names:
         kept_results, kept_gt = apply_mot_rules(
@@ -85,7 +87,8 @@ def evaluate(results: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> EvalR
             _as_rows(gt[name], 9, f"{name} ground truth"),
         )
         accumulators.append(_accumulator(kept_results, kept_gt))
-        hota_states[name] = hota_sequence(kept_results, kept_gt)
+        if with_hota:
+            hota_states[name] = hota_sequence(kept_results, kept_gt)
     host = mm.metrics.create()
     summary = host.compute_many(
         accumulators,
@@ -96,9 +99,11 @@ def evaluate(results: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> EvalR
     sequences = {}
     for name in names:
         sequences[name] = _row_to_metrics(summary.loc[name])
-        sequences[name].update(hota_summary(hota_states[name]))
+        if with_hota:
+            sequences[name].update(hota_summary(hota_states[name]))
     overall = _row_to_metrics(summary.loc["OVERALL"])
-    overall.update(hota_summary(hota_combine(hota_states)))
+    if with_hota:
+        overall.update(hota_summary(hota_combine(hota_states)))
     return EvalReport(sequences=sequences, overall=overall)
 
 

@@ -108,3 +108,12 @@ def test_compat_merge_concatenates_accumulators():
     merged = mm.MOTAccumulator.merge_event_dataframes(accs)
     assert len(merged) == 2 * len(accs[0].events)
     assert merged.index.get_level_values(0).unique().tolist() == [0, 1]
+
+
+def test_without_trackeval_every_metric_but_hota_is_computed(monkeypatch):
+    # The container images and plain `pip install fairmot` have no TrackEval.
+    monkeypatch.setattr("fairmot.evaluation.metrics.hota_available", lambda: False)
+    gt = gt_rows()
+    m = evaluate_sequence(np.column_stack([gt[:, :6], np.ones(len(gt))]), gt)
+    assert (m["mota"], m["idf1"]) == (1.0, 1.0)
+    assert "hota" not in m
