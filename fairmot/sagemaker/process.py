@@ -46,15 +46,14 @@ def find_videos(root: Path) -> list[Path]:
 
 def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
     """Relative output folder per video: its path without suffix (`cam1/a.mp4` -> `cam1/a`);
-    videos differing only by suffix keep it (`a_mp4`, `a_avi`) so none overwrites another."""
+    videos differing only by suffix keep it (`a_mp4`, `a_avi`; `a_MP4` beside `a_mp4`, as S3
+    keys differ by case) so none overwrites another."""
     stems = Counter(v.relative_to(root).with_suffix("") for v in videos)
     names = {}
     for video in videos:
         stem = video.relative_to(root).with_suffix("")
         names[video] = (
-            stem
-            if stems[stem] == 1
-            else stem.with_name(f"{stem.name}_{video.suffix.lower().lstrip('.')}")
+            stem if stems[stem] == 1 else stem.with_name(f"{stem.name}_{video.suffix.lstrip('.')}")
         )
     return names
 

@@ -214,13 +214,19 @@ def test_a_timed_out_request_leaves_its_stream_as_it_was(monkeypatch: pytest.Mon
 
 
 def test_output_names_keep_folders_and_separate_same_stems(tmp_path: Path) -> None:
-    for name in ("cam1/a.mp4", "cam1/a.avi", "b.MOV", "notes.txt"):
+    for name in ("cam1/a.mp4", "cam1/a.avi", "b.MOV", "notes.txt", "c.mp4", "c.MP4"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     videos = find_videos(tmp_path)
-    assert [v.name for v in videos] == ["b.MOV", "a.avi", "a.mp4"]
+    assert [v.name for v in videos] == ["b.MOV", "c.MP4", "c.mp4", "a.avi", "a.mp4"]
     names = {v.name: str(n) for v, n in output_names(videos, tmp_path).items()}
-    assert names == {"b.MOV": "b", "a.avi": "cam1/a_avi", "a.mp4": "cam1/a_mp4"}
+    assert names == {
+        "b.MOV": "b",
+        "c.MP4": "c_MP4",
+        "c.mp4": "c_mp4",
+        "a.avi": "cam1/a_avi",
+        "a.mp4": "cam1/a_mp4",
+    }
 
 
 def test_pretrained_channel_resolution(tmp_path: Path) -> None:
