@@ -101,13 +101,6 @@ def list_checkpoints(directory: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
-def newest_checkpoint(directory: Path | None) -> Path | None:
-    if directory is None:
-        return None
-    checkpoints = list_checkpoints(directory)
-    return checkpoints[-1] if checkpoints else None
-
-
 def load_checkpoint(path: Path, modules: dict[str, Any]) -> tuple[TrainingState, dict[str, Any]]:
     """Restore every module's state and the RNGs; returns the position and the raw payload."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
