@@ -59,7 +59,7 @@ class TrainConfig(BaseModel):
         0, ge=0, description="with half_val: track the halves every N epochs too (0: at the end)"
     )
     track_buffer: int = Field(30, ge=1, description="frames a lost track is kept (validation)")
-    device: str = Field("auto", description="auto | cpu | cuda")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto | cpu | cuda")
 
     @field_validator("lr_step", mode="before")
     @classmethod

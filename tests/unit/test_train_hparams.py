@@ -64,6 +64,7 @@ def test_unknown_key_lists_the_valid_ones() -> None:
         ("input_w", "100", "multiple of 32"),
         ("lr_step", "twenty", "epoch numbers"),
         ("half_val", "2", "less than or equal to 1"),
+        ("device", "gpu", "'auto', 'cpu' or 'cuda'"),
     ],
 )
 def test_malformed_values_fail_with_one_line(key: str, value: str, hint: str) -> None:
