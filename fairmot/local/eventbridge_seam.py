@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -92,6 +93,25 @@ _LOCAL_TARGETS: dict[str, Callable[[str, Any], None]] = {
 }
 
 
+def deliver(rule_name: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+    """Hand the event to a Step Functions or Lambda target; a failure is printed, then raised.
+
+    moto's S3 notification path swallows every exception a rule raises: without the message a
+    failed start (an unknown state machine, a bad input) would only show as a missing execution.
+    """
+    arn = target["Arn"]
+    try:
+        _LOCAL_TARGETS[arn.split(":")[2]](arn, target_input(target, event))
+    except Exception as error:
+        print(
+            f"[eventbridge] rule {rule_name} could not deliver to {arn}: "
+            f"{type(error).__name__}: {error}",
+            file=sys.stderr,
+            flush=True,
+        )
+        raise
+
+
 class PublishedEvents:
     """Prints each event put on a custom bus and appends it to a JSON-lines file."""
 
@@ -153,7 +173,7 @@ def install(patches: Patches, published: PublishedEvents) -> None:
                 self.targets = kept
         event = _event_for_target(original_event)
         for target in local:
-            _LOCAL_TARGETS[target["Arn"].split(":")[2]](target["Arn"], target_input(target, event))
+            deliver(self.name, target, event)
 
     original_put = EventsBackend.put_events
 

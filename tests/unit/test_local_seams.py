@@ -182,3 +182,13 @@ def test_sync_results_carry_epoch_milliseconds() -> None:
 
     moment = datetime(2026, 1, 2, tzinfo=UTC)
     assert json_safe({"a": [moment]}) == {"a": [int(moment.timestamp() * 1000)]}
+
+
+def test_a_failed_local_delivery_is_reported_not_lost(capsys: pytest.CaptureFixture[str]) -> None:
+    # moto swallows what a rule raises on the S3 path: the seam must say what went wrong.
+    from moto import mock_aws
+
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nowhere"
+    with mock_aws(), pytest.raises(Exception, match="nowhere"):
+        eventbridge_seam.deliver("DatasetUploadedRule", {"Arn": missing}, {"detail": {}})
+    assert "rule DatasetUploadedRule could not deliver to" in capsys.readouterr().err
