@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    if args.fps is not None and args.fps <= 0:
+        print(f"fairmot track: --fps must be positive, got {args.fps:g}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"

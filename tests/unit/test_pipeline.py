@@ -217,6 +217,17 @@ def test_cli_tracks_an_image_folder_without_video(
     assert json.loads((out / "summary.json").read_text())["codec"] is None
 
 
+def test_cli_rejects_a_frame_rate_that_is_not_positive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "img1").mkdir()
+    cv2.imwrite(str(tmp_path / "img1" / "000001.jpg"), np.zeros((H, W, 3), np.uint8))
+    args = ["track", str(tmp_path / "img1"), "--model", "m", "--out", str(tmp_path / "out")]
+    assert main([*args, "--fps", "-5"]) == 2
+    assert capsys.readouterr().err == "fairmot track: --fps must be positive, got -5\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("bad", ["missing.mp4", "notes.mp4", "empty-dir"])
 def test_cli_bad_input_is_one_line_and_non_zero(
     loaded: LoadedModel, tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
