@@ -91,7 +91,7 @@ class SageMakerTransport:
         self._client = client or boto3.client("sagemaker-runtime", region_name=region)
 
     def invoke(self, body: bytes, session: str | None) -> Answer:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         arguments: dict[str, Any] = {
             "EndpointName": self.endpoint_name,
@@ -106,6 +106,8 @@ class SageMakerTransport:
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             raise EndpointError(f"{self.endpoint_name}: {error}", status) from None
+        except BotoCoreError as error:  # no answer at all: connection, timeout, credentials
+            raise EndpointError(f"{self.endpoint_name}: {error}") from None
         payload = json.loads(response["Body"].read())
         return Answer(payload, session_id_from_header(response.get("NewSessionId")))
 

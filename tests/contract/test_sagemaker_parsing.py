@@ -364,3 +364,17 @@ def test_a_failed_rank_fails_the_job_though_its_stopped_peers_exit_143(
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert "[1, 143]" in paths.failure_file.read_text()
+
+
+def test_sagemaker_transport_reports_an_unreachable_endpoint_as_an_endpoint_error() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from fairmot.client import EndpointError, SageMakerTransport
+
+    class Unreachable:
+        def invoke_endpoint(self, **_: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="https://runtime.sagemaker.invalid")
+
+    with pytest.raises(EndpointError, match="ep: Could not connect") as error:
+        SageMakerTransport("ep", client=Unreachable()).invoke(b"{}", None)
+    assert error.value.status is None
