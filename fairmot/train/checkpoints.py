@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class TrainingState:
     global_step: int = 0
     elapsed_s: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    # Loss sums over the steps done in the unfinished epoch (averaged over ranks).
+    epoch_sums: dict[str, float] = field(default_factory=dict)
 
 
 def checkpoint_name(state: TrainingState) -> str:
@@ -69,13 +71,7 @@ def save_checkpoint(
     """
     directory.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
-        "state": {
-            "epochs_done": state.epochs_done,
-            "step_in_epoch": state.step_in_epoch,
-            "global_step": state.global_step,
-            "elapsed_s": state.elapsed_s,
-            "history": state.history,
-        },
+        "state": asdict(state),
         "rng": rng_state(),
         **{name: module.state_dict() for name, module in modules.items()},
         **(extra or {}),
@@ -108,12 +104,4 @@ def load_checkpoint(path: Path, modules: dict[str, Any]) -> tuple[TrainingState,
         if name in payload:
             module.load_state_dict(payload[name])
     restore_rng_state(payload["rng"])
-    raw = payload["state"]
-    state = TrainingState(
-        epochs_done=int(raw["epochs_done"]),
-        step_in_epoch=int(raw["step_in_epoch"]),
-        global_step=int(raw["global_step"]),
-        elapsed_s=float(raw.get("elapsed_s", 0.0)),
-        history=list(raw["history"]),
-    )
-    return state, payload
+    return TrainingState(**payload["state"]), payload

@@ -291,8 +291,9 @@ def train(
             pin_memory=device.type == "cuda",
             persistent_workers=False,
         )
-        sums = dict.fromkeys(LOSS_NAMES, 0.0)
-        count = 0
+        # A job resumed mid-epoch carries on the sums of the steps it had done.
+        sums = {n: state.epoch_sums.get(n, 0.0) for n in LOSS_NAMES}
+        count = state.step_in_epoch if state.epoch_sums else 0
         trained.train()
         progress = _progress(steps_per_epoch, state.step_in_epoch, epoch, dist.is_main)
         for batch in loader:
@@ -317,6 +318,7 @@ def train(
             stop = stop_event is not None and stop_event.is_set()
             if dist.any(stop, device):
                 progress.close()
+                state.epoch_sums = dist.mean(sums, device)
                 path = checkpoint_now()
                 raise TrainingInterrupted(path, epoch, state.step_in_epoch)
             out_of_time = (
@@ -335,10 +337,12 @@ def train(
             say(format_metrics(epoch=epoch, lr=lr_now, **means))
         if stopped_early and state.step_in_epoch < steps_per_epoch:
             say(f"max_minutes={config.max_minutes:g} reached in epoch {epoch}: finishing")
+            state.epoch_sums = dist.mean(sums, device)
             checkpoint_now()
             break
         state.epochs_done = epoch
         state.step_in_epoch = 0
+        state.epoch_sums = {}
         scheduler.step()
         checkpoint_now()
         if (

@@ -102,6 +102,10 @@ def test_stop_mid_epoch_then_resume_equals_uninterrupted_run(
     # The epoch counter continues: epoch 1 finishes (step 3), then epoch 2 (steps 4-6).
     assert parse_metrics(text)["step"] == [3.0, 4.0, 5.0, 6.0]
     assert resumed.epochs_done == straight.epochs_done == 2
+    # Epoch 1's metrics count the steps before the stop too: the history is the same.
+    assert len(resumed.history) == len(straight.history) == 2
+    for got, want in zip(resumed.history, straight.history, strict=True):
+        assert got == pytest.approx(want, rel=1e-5)
 
     a = torch.load(tmp_path / "a" / "model.pt", map_location="cpu", weights_only=False)
     b = torch.load(tmp_path / "b" / "model.pt", map_location="cpu", weights_only=False)
