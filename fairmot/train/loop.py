@@ -15,7 +15,7 @@ import pickle
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,19 @@ def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
         f"loaded {report.loaded} tensors from {path.name}: {len(report.missing)} missing, "
         f"{len(report.mismatched)} of another shape, {len(report.unexpected)} unexpected"
     )
+
+
+def _batches(loader: DataLoader, dataset_dir: Path) -> Iterator[dict[str, Any]]:
+    """The loader's batches; a bad image is one TrainingError line, also from a worker process
+    (the DataLoader re-raises a worker's error with its whole traceback as the message)."""
+    from fairmot.data.errors import DatasetError
+
+    try:
+        yield from loader
+    except DatasetError as error:
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        own = lines[-1].split(f"{DatasetError.__name__}: ", 1)[-1]
+        raise TrainingError(f"dataset {dataset_dir}: {own}") from None
 
 
 def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
@@ -296,7 +309,7 @@ def train(
         count = state.step_in_epoch if state.epoch_sums else 0
         trained.train()
         progress = _progress(steps_per_epoch, state.step_in_epoch, epoch, dist.is_main)
-        for batch in loader:
+        for batch in _batches(loader, dataset_dir):
             if state.step_in_epoch >= steps_per_epoch:
                 break
             batch = _to_device(batch, device)

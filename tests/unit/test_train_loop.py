@@ -146,6 +146,22 @@ def test_dataset_without_identities_is_a_one_line_error(dataset: Path, tmp_path:
         train(_config(), copy, tmp_path / "model", log=lambda _: None)
 
 
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_unreadable_image_mid_training_is_a_one_line_error(
+    dataset: Path, tmp_path: Path, workers: str
+) -> None:
+    import shutil
+
+    copy = tmp_path / "bad"
+    shutil.copytree(dataset, copy)
+    for image in copy.glob("*/img1/000004.jpg"):
+        image.write_bytes(b"not a jpeg")
+    config = _config(num_workers=workers, num_iters="0", batch_size="20")
+    with pytest.raises(TrainingError, match=r"000004\.jpg: cannot read image") as info:
+        train(config, copy, tmp_path / "model", log=lambda _: None)
+    assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+
+
 @pytest.mark.slow
 def test_half_val_tracks_the_second_halves(dataset: Path, tmp_path: Path) -> None:
     lines: list[str] = []
