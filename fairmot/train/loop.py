@@ -302,6 +302,7 @@ def train(
             batch_sampler=BatchSampler(sampler, config.batch_size, drop_last=drop_last),
             num_workers=config.num_workers,
             pin_memory=device.type == "cuda",
+            # Fresh workers each epoch copy the dataset with the epoch set_epoch gave it.
             persistent_workers=False,
         )
         # A job resumed mid-epoch carries on the sums of the steps it had done.
