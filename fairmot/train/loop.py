@@ -347,7 +347,11 @@ def train(
         lr_now = optimizer.param_groups[0]["lr"]
         if count:
             last_stats = means
-            state.history.append({"epoch": float(epoch), "lr": lr_now, **means})
+            entry = {"epoch": float(epoch), "lr": lr_now, **means}
+            if state.history and state.history[-1]["epoch"] == epoch:
+                state.history[-1] = entry  # a max_minutes stop had recorded this epoch in part
+            else:
+                state.history.append(entry)
             say(format_metrics(epoch=epoch, lr=lr_now, **means))
         if stopped_early and state.step_in_epoch < steps_per_epoch:
             say(f"max_minutes={config.max_minutes:g} reached in epoch {epoch}: finishing")

@@ -135,6 +135,17 @@ def test_corrupt_dataset_is_a_one_line_error(tmp_path: Path) -> None:
     assert "missing" in str(info.value) and "\n" not in str(info.value)
 
 
+def test_max_minutes_stop_then_rerun_records_each_epoch_once(dataset: Path, tmp_path: Path) -> None:
+    first = train(
+        _config(num_epochs="2", max_minutes="0.00001"), dataset, tmp_path / "m", tmp_path / "ck"
+    )
+    assert first.stopped_early and first.epochs_done == 0
+    assert [row["epoch"] for row in first.history] == [1.0]
+    rerun = train(_config(num_epochs="2"), dataset, tmp_path / "m", tmp_path / "ck")
+    assert rerun.epochs_done == 2
+    assert [row["epoch"] for row in rerun.history] == [1.0, 2.0]
+
+
 def test_dataset_without_identities_is_a_one_line_error(dataset: Path, tmp_path: Path) -> None:
     import shutil
 
