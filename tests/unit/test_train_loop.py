@@ -135,6 +135,7 @@ def test_corrupt_dataset_is_a_one_line_error(tmp_path: Path) -> None:
     assert "missing" in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_max_minutes_stop_then_rerun_records_each_epoch_once(dataset: Path, tmp_path: Path) -> None:
     first = train(
         _config(num_epochs="2", max_minutes="0.00001"), dataset, tmp_path / "m", tmp_path / "ck"
@@ -157,6 +158,7 @@ def test_dataset_without_identities_is_a_one_line_error(dataset: Path, tmp_path:
         train(_config(), copy, tmp_path / "model", log=lambda _: None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", ["0", "1"])
 def test_unreadable_image_mid_training_is_a_one_line_error(
     dataset: Path, tmp_path: Path, workers: str
