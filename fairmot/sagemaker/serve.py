@@ -8,7 +8,8 @@ instance: the session id is the stream id.
 
 Settings (environment): SAGEMAKER_BIND_TO_PORT (8080), FAIRMOT_BIND_HOST (0.0.0.0),
 FAIRMOT_MAX_STREAMS (256), FAIRMOT_STREAM_IDLE_S (600), FAIRMOT_MAX_BATCH (8 frames per forward
-pass), FAIRMOT_DEVICE (auto | cpu | cuda), FAIRMOT_ACCESS_LOG (1 to log every request).
+pass), FAIRMOT_DEVICE (auto | cpu | cuda), FAIRMOT_ACCESS_LOG (1 to log every request),
+FAIRMOT_SOCKET_TIMEOUT_S (75: a connection silent this long mid-request or idle is closed).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ from fairmot.video.outputs import track_record
 DEFAULT_PORT = 8080  # SageMaker sends requests to port 8080 unless SAGEMAKER_BIND_TO_PORT says else
 # SageMaker gives a container 60 s to answer an invocation; waiting longer helps nobody.
 INVOCATION_TIMEOUT_S = 60.0
+# A client that declares a body and stops sending would hold a handler thread forever; longer
+# than the invocation limit so a slow but live upload is never cut.
+DEFAULT_SOCKET_TIMEOUT_S = 75.0
 MAX_DRAINED_BYTES = 64 * 1024 * 1024  # an oversized body up to this is read and dropped
 DRAIN_CHUNK = 1024 * 1024
 
@@ -275,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or DEFAULT_PORT)
     host = os.environ.get("FAIRMOT_BIND_HOST", "0.0.0.0")
     server = ServingHTTPServer((host, port), service, os.environ.get("FAIRMOT_ACCESS_LOG") == "1")
+    # StreamRequestHandler applies this to every connection's socket; http.server turns the
+    # timeout into a closed connection, leaving other requests and streams alone.
+    InvocationHandler.timeout = _env_number("FAIRMOT_SOCKET_TIMEOUT_S", DEFAULT_SOCKET_TIMEOUT_S)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -55,6 +55,7 @@ def serve_url(model_dir: Path) -> Iterator[str]:
         SAGEMAKER_BIND_TO_PORT=str(port),
         FAIRMOT_BIND_HOST="127.0.0.1",
         FAIRMOT_MAX_STREAMS="8",
+        FAIRMOT_SOCKET_TIMEOUT_S="3",
     )
     process = subprocess.Popen(
         [str(BIN / "serve")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -257,3 +259,23 @@ def test_concurrent_streams_match_sequential_results(
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(run_stream, [f"conc-{i}" for i in range(4)]))
     assert all(result == expected for result in results)
+
+
+def test_a_stalled_upload_is_cut_off_and_other_requests_go_on(
+    serve_url: str, tiny_dataset: Path
+) -> None:
+    parsed = urlparse(serve_url)
+    stalled = socket.create_connection((parsed.hostname, parsed.port), timeout=30)
+    try:
+        # Declares 1000 bytes of body, sends 10, then goes silent.
+        stalled.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b'{"frame_id'
+        )
+        status, answer, _ = post(serve_url, notebook_request(frame_files(tiny_dataset)[0], 0))
+        assert status == 200 and answer["frames"][0]["frame_id"] == 0
+        started = time.monotonic()
+        assert stalled.recv(1024) == b""  # the server closed it (FAIRMOT_SOCKET_TIMEOUT_S=3)
+        assert time.monotonic() - started < 20
+    finally:
+        stalled.close()
