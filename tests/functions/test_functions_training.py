@@ -213,6 +213,21 @@ def test_metric_definitions_match_the_training_code() -> None:
     assert METRIC_DEFINITIONS == TRAINING_DEFINITIONS
 
 
+def test_manifest_models_agree_with_the_package() -> None:
+    """functions/ cannot import fairmot: its manifest model is a mirror, kept equal here."""
+    from models import DatasetManifest, TuningSpec
+
+    from fairmot.data.manifest import DatasetManifest as PackageManifest
+    from fairmot.data.manifest import TuningSpec as PackageTuning
+
+    assert DatasetManifest.model_fields.keys() == PackageManifest.model_fields.keys()
+    assert TuningSpec.model_fields.keys() == PackageTuning.model_fields.keys()
+    written = PackageManifest(
+        name="demo", sequences=["SYN1-01"], hyperparameters={"lr": "1e-3"}, tuning=TUNING
+    ).model_dump(mode="json")
+    assert DatasetManifest.model_validate(written).model_dump(mode="json") == written
+
+
 @pytest.mark.parametrize("workflow", ["training", "deploy", "batch"])
 def test_sam_local_invoke_samples_normalise(aws: Aws, workflow: str) -> None:
     payload = json.loads(
