@@ -191,7 +191,7 @@ def worker_main() -> int:
     try:
         config = load_config(paths)
         use_cuda = config.device != "cpu" and torch.cuda.is_available()
-        backend = "nccl" if use_cuda else "gloo"
+        backend = DistributedContext.default_backend(torch.device("cuda" if use_cuda else "cpu"))
         if use_cuda:
             torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
         torch_dist.init_process_group(backend, init_method="env://", rank=rank, world_size=world)
