@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from fairmot.local.request_check import check
 from fairmot.local.seam import Patches
 
 EventObserver = Callable[[dict[str, Any]], None]
@@ -78,7 +79,10 @@ def _start_execution(arn: str, payload: Any) -> None:
     account, region = parts[4], parts[3]
     backend = get_backend(account, region)
     # EventBridge names executions with a random id; idempotence is the workflow's own job.
-    backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=json.dumps(payload))
+    request = {"stateMachineArn": arn, "name": str(uuid.uuid4()), "input": json.dumps(payload)}
+    # The backend is called directly (no boto3 client), so the request is checked here.
+    check("stepfunctions", "StartExecution", request)
+    backend.start_execution(arn, name=request["name"], execution_input=request["input"])
 
 
 def _invoke_lambda(arn: str, payload: Any) -> None:

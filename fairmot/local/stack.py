@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
+from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, request_check, timing_seam
 from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
@@ -84,6 +84,8 @@ class LocalAws:
         self._server: Any = None
         self.endpoints: LocalEndpoints | None = None
         self.sagemaker: LocalSageMaker | None = None
+        # Every SageMaker/EventBridge/Step Functions request, checked as AWS would check it.
+        self.requests = request_check.CheckedRequests()
 
     # ---- lifecycle -----------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -138,6 +140,7 @@ class LocalAws:
 
     def _install_seams(self) -> None:
         work = self.settings.work_dir
+        request_check.install(self.patches, self.requests)
         lambda_seam.install(self.patches)
         asl_seam.install(self.patches)
         eventbridge_seam.install(self.patches, self.published)

@@ -21,6 +21,8 @@ from cfnlint.decode import decode
 from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created
 from jsonschema import Draft202012Validator
 
+from fairmot.local import request_check
+
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:fairmot-test-{}:exec-1"
 
@@ -97,6 +99,11 @@ class Walker:
         if action == "invoke":
             return self.lambda_invoke(params)
         if action == "putEvents":
+            # Step Functions sends Detail as a JSON string; the bus name is substituted.
+            request_check.check("events", "PutEvents", {"Entries": [
+                {**e, "EventBusName": "fairmot-test-bus", "Detail": json.dumps(e["Detail"])}
+                for e in params["Entries"]
+            ]})  # fmt: skip
             for entry in params["Entries"]:
                 assert entry["EventBusName"] == "${EventBusName}"
                 self.published.append(

@@ -47,6 +47,8 @@ def pipeline(tmp_path: Path) -> Iterator[LocalAws]:
         pytest.skip("template.yaml not written yet")
     with open_stack(REPO / "template.yaml", tmp_path / "aws", EndpointPollSeconds="1") as aws:
         yield aws
+        # A request AWS would refuse fails the test even where a Catch turned it into an event.
+        assert aws.requests.refusals == []
 
 
 @pytest.fixture
