@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import InvalidNameError
+from instances import device_environment, is_gpu
 from models import DeploymentRequest, Meta
 from names import object_name, validate_name
 from settings import env, env_int, name_prefix
@@ -22,6 +23,8 @@ tracer = Tracer()
 metrics = Metrics(namespace="FairMOT")
 
 VARIANT_NAME = "AllTraffic"
+# NVIDIA driver 580 / CUDA 13.0 (botocore's ProductionVariant docs): what torch 2.13.0 needs.
+GPU_INFERENCE_AMI = "al2023-ami-sagemaker-inference-gpu-4-1"
 # Endpoint states in which the endpoint already is (or is becoming) what we would deploy.
 SERVING_STATES = {"InService", "Creating", "Updating", "SystemUpdating"}
 
@@ -65,6 +68,21 @@ def endpoint_name_for(requested: str | None) -> str:
     return name
 
 
+def production_variant(model_name: str, instance_type: str, count: int) -> dict[str, Any]:
+    """The one variant; on a GPU instance it names the AMI whose driver runs the image's CUDA."""
+    variant: dict[str, Any] = {
+        "VariantName": VARIANT_NAME,
+        "ModelName": model_name,
+        "InitialInstanceCount": count,
+        "InstanceType": instance_type,
+        "InitialVariantWeight": 1.0,
+    }
+    if is_gpu(instance_type):
+        # Without it ml.g4dn/g5 endpoints get driver 470 (CUDA 11.4): CannotStartContainerError.
+        variant["InferenceAmiVersion"] = env("SERVING_INFERENCE_AMI_VERSION", GPU_INFERENCE_AMI)
+    return variant
+
+
 def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, Any]:
     image = env("SERVE_IMAGE_URI")
     instance_type = env("SERVING_INSTANCE_TYPE", "ml.g4dn.xlarge")
@@ -99,22 +117,14 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
             "PrimaryContainer": {
                 "Image": image,
                 "ModelDataUrl": m.uri,
-                "Environment": {"FAIRMOT_MODEL_URI": m.uri},
+                "Environment": {"FAIRMOT_MODEL_URI": m.uri, **device_environment(instance_type)},
             },
             "ExecutionRoleArn": env("SAGEMAKER_ROLE_ARN"),
             "Tags": tags,
         },
         "endpointConfig": {
             "EndpointConfigName": config_name,
-            "ProductionVariants": [
-                {
-                    "VariantName": VARIANT_NAME,
-                    "ModelName": model_name,
-                    "InitialInstanceCount": instance_count,
-                    "InstanceType": instance_type,
-                    "InitialVariantWeight": 1.0,
-                }
-            ],
+            "ProductionVariants": [production_variant(model_name, instance_type, instance_count)],
             "Tags": tags,
         },
     }

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import NoModelError
+from instances import device_environment
 from models import Meta, Video, VideoRequest, parse_s3_uri
 from names import object_name
 from plan_deployment import describe_or_none
@@ -92,6 +93,7 @@ def plan(
 ) -> dict[str, Any]:
     model_uri = resolve_model(s3, sagemaker, request, env("ENDPOINT_NAME", "fairmot-dev-tracker"))
     obj = video.object
+    instance_type = env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge")
     stem = PurePosixPath(obj.key).stem
     name = object_name(
         name_prefix(), "proc", stem, bucket=obj.bucket, key=obj.key, etag=obj.etag,
@@ -122,7 +124,7 @@ def plan(
         "ProcessingResources": {
             "ClusterConfig": {
                 "InstanceCount": env_int("PROCESSING_INSTANCE_COUNT", 1),
-                "InstanceType": env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge"),
+                "InstanceType": instance_type,
                 "VolumeSizeInGB": VOLUME_SIZE_GB,
             }
         },
@@ -131,7 +133,9 @@ def plan(
             "ImageUri": env("PROCESS_IMAGE_URI"),
             "ContainerEntrypoint": ["process"],
         },
-        "Environment": {"FAIRMOT_VIDEO_URI": video.uri, "FAIRMOT_MODEL_URI": model_uri},
+        # The video and model URIs travel as inputs (and tags), never as environment values:
+        # SageMaker allows 256 characters a value, and S3 keys run to 1,024.
+        "Environment": device_environment(instance_type),
         "RoleArn": env("SAGEMAKER_ROLE_ARN"),
         "Tags": pipeline_tags(meta, video=video.uri),
     }

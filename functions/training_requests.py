@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import DatasetInvalidError
+from instances import device_environment
 from metric_definitions import METRIC_DEFINITIONS, METRIC_NAMES
 from models import Dataset, Meta, TuningSpec
 from settings import env, env_bool, env_int, env_json_strings
@@ -104,6 +105,7 @@ def training_job_request(
         "AlgorithmSpecification": _algorithm(settings),
         "RoleArn": settings.role_arn,
         "HyperParameters": hps,
+        "Environment": device_environment(settings.instance_type),
         "InputDataConfig": _inputs(dataset),
         "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/training-output/"},
         "ResourceConfig": {
@@ -196,6 +198,7 @@ def tuning_job_request(
         },
         "TrainingJobDefinition": {
             "StaticHyperParameters": static,
+            "Environment": device_environment(settings.tuning_instance_type),
             "AlgorithmSpecification": _algorithm(settings),
             "RoleArn": settings.role_arn,
             "InputDataConfig": _inputs(dataset),

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fairmot.local.sagemaker_jobs import entry_point_command, s3_parts
+from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command, s3_parts
 from fairmot.local.seam import Patches
 
 START_TIMEOUT_S = 120.0  # model load on CPU; SageMaker itself allows minutes
@@ -134,6 +134,7 @@ class LocalEndpoints:
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
         env.update(environment)
+        env.update(LOCAL_CPU_OPT_OUT)
         env.update(
             {
                 "SM_MODEL_DIR": str(model_dir),

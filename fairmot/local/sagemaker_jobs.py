@@ -152,12 +152,17 @@ def _run(command: list[str], env: dict[str, str], cwd: Path, log_path: Path, sin
                 _running.discard(process)
 
 
+# Local mode runs jobs and endpoints meant for GPU instances on this machine's CPU, on purpose.
+LOCAL_CPU_OPT_OUT = {"FAIRMOT_ALLOW_CPU": "1"}
+
+
 def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     # The job must not talk to whatever AWS the parent talks to: it sees only its folders.
     for key in ("AWS_ENDPOINT_URL",):
         env.pop(key, None)
     env.update({"FAIRMOT_OPT_ML": str(opt_ml), "PYTHONUNBUFFERED": "1", **extra})
+    env.update(LOCAL_CPU_OPT_OUT)
     return env
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 ARTIFACT_FILES = ("model.pt", "model.json")
 TARBALL = "model.tar.gz"
+# Set by the pipeline's requests on GPU instance types (functions/instances.py).
+REQUIRE_CUDA_VARIABLE = "FAIRMOT_REQUIRE_CUDA"
+# The opt-out: run on the CPU although the instance was meant to have a GPU (local mode does).
+ALLOW_CPU_VARIABLE = "FAIRMOT_ALLOW_CPU"
+
+
+class CudaUnavailableError(RuntimeError):
+    """A GPU instance type without a usable GPU: the job or endpoint must not run on its CPU."""
 
 
 class ArtifactNotFoundError(FileNotFoundError):
@@ -33,11 +42,33 @@ def resolve_artifact(folder: Path) -> Path:
     )
 
 
-def choose_device(env: dict[str, str] | None = None) -> str:
-    """FAIRMOT_DEVICE if set, else cuda when a GPU is visible, else cpu."""
+def ensure_cuda(env: Mapping[str, str] | None = None) -> None:
+    """Fail loudly when CUDA is required (a GPU instance type) but torch cannot use a GPU.
+
+    The usual cause is a host NVIDIA driver older than the image's CUDA; running on, the job
+    would take many times longer on the CPU of a billed GPU instance and nobody would notice.
+    """
     import torch
 
-    wanted = (env if env is not None else os.environ).get("FAIRMOT_DEVICE", "auto")
+    values = env if env is not None else os.environ
+    if values.get(REQUIRE_CUDA_VARIABLE) != "1" or values.get(ALLOW_CPU_VARIABLE) == "1":
+        return
+    if not torch.cuda.is_available():
+        raise CudaUnavailableError(
+            f"this container runs on a GPU instance but torch {torch.__version__} (CUDA "
+            f"{torch.version.cuda}) sees no usable GPU: the host's NVIDIA driver is probably older "
+            f"than the image's CUDA (endpoints: set the InferenceAmiVersion). Set "
+            f"{ALLOW_CPU_VARIABLE}=1 to run on the CPU anyway"
+        )
+
+
+def choose_device(env: Mapping[str, str] | None = None) -> str:
+    """FAIRMOT_DEVICE if set, else cuda when a GPU is visible, else cpu (see ensure_cuda)."""
+    import torch
+
+    values = env if env is not None else os.environ
+    ensure_cuda(values)
+    wanted = values.get("FAIRMOT_DEVICE", "auto")
     if wanted != "auto":
         return wanted
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -116,9 +116,11 @@ def resolve_pretrained(load_model: str, channel: Path) -> str:
 
 
 def load_config(paths: TrainingPaths) -> Any:
+    from fairmot.sagemaker.artifact import ensure_cuda
     from fairmot.train import TrainConfig
 
     config = TrainConfig.from_strings(read_hyperparameters(paths))
+    ensure_cuda()  # a GPU instance without CUDA fails here, before any data is read
     check_channels(paths)
     load_model = resolve_pretrained(config.load_model, paths.pretrained_channel)
     return config.updated(load_model=load_model) if load_model != config.load_model else config

@@ -105,7 +105,7 @@ def test_the_served_model_wins_over_the_latest(aws: Aws, meta: dict[str, str]) -
     aws.sagemaker.create_endpoint_config(
         EndpointConfigName="c1",
         ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m1",
-                             "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}],
+                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.xlarge"}],
     )  # fmt: skip
     aws.sagemaker.create_endpoint(EndpointName="fairmot-test-tracker", EndpointConfigName="c1")
     assert plan(aws, validated(aws, meta), meta)["modelUri"] == served

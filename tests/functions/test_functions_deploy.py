@@ -188,3 +188,18 @@ def test_an_update_in_progress_to_the_same_config_is_a_duplicate() -> None:
     assert (
         plan_deployment.deploys_config({**updating, "EndpointStatus": "Failed"}, "cfg-new") is False
     )
+
+
+def test_gpu_endpoints_name_the_ami_of_the_images_cuda(
+    aws: Aws, meta: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = plan(aws, meta)
+    variant = planned["endpointConfig"]["ProductionVariants"][0]
+    assert variant["InferenceAmiVersion"] == plan_deployment.GPU_INFERENCE_AMI
+    assert planned["model"]["PrimaryContainer"]["Environment"]["FAIRMOT_REQUIRE_CUDA"] == "1"
+    create_all(aws, planned)  # the request check passes it (it refuses a GPU variant without)
+
+    monkeypatch.setenv("SERVING_INSTANCE_TYPE", "ml.m5.xlarge")
+    cpu = plan(aws, meta)
+    assert "InferenceAmiVersion" not in cpu["endpointConfig"]["ProductionVariants"][0]
+    assert "FAIRMOT_REQUIRE_CUDA" not in cpu["model"]["PrimaryContainer"]["Environment"]
