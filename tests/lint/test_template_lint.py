@@ -104,27 +104,31 @@ def test_every_function_has_its_handler_module() -> None:
 
 # What each Step Functions integration needs from the state machine's role (the Step Functions
 # developer guide, "IAM policies for ... SageMaker"): the API calls it makes, AddTags because
-# every request carries Tags, and the managed EventBridge rule a `.sync` job waits through.
+# every request carries Tags, ListTags (on "*", as documented) and the managed EventBridge rule a
+# `.sync` job waits through.
 INTEGRATION_ACTIONS = {
     "sagemaker:createTrainingJob.sync": (
         {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
-         "sagemaker:StopTrainingJob", "sagemaker:AddTags", "iam:PassRole"},
+         "sagemaker:StopTrainingJob", "sagemaker:AddTags", "sagemaker:ListTags", "iam:PassRole"},
         "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
     ),
     "sagemaker:createHyperParameterTuningJob.sync": (
         {"sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
          "sagemaker:StopHyperParameterTuningJob", "sagemaker:AddTags",
-         "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "iam:PassRole"},
+         "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:ListTags",
+         "iam:PassRole"},
         "StepFunctionsGetEventsForSageMakerTuningJobsRule",
     ),
     "sagemaker:createProcessingJob.sync": (
         {"sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
-         "sagemaker:StopProcessingJob", "sagemaker:AddTags", "iam:PassRole"},
+         "sagemaker:StopProcessingJob", "sagemaker:AddTags", "sagemaker:ListTags", "iam:PassRole"},
         "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
     ),
-    "sagemaker:createModel": ({"sagemaker:CreateModel", "sagemaker:AddTags", "iam:PassRole"}, None),
+    "sagemaker:createModel": (
+        {"sagemaker:CreateModel", "sagemaker:AddTags", "sagemaker:ListTags", "iam:PassRole"}, None,
+    ),
     "sagemaker:createEndpointConfig": (
-        {"sagemaker:CreateEndpointConfig", "sagemaker:AddTags"}, None,
+        {"sagemaker:CreateEndpointConfig", "sagemaker:AddTags", "sagemaker:ListTags"}, None,
     ),
     "events:putEvents": ({"events:PutEvents"}, None),
 }  # fmt: skip
@@ -171,3 +175,33 @@ def test_state_machine_roles_grant_what_their_tasks_call() -> None:
             assert needed <= actions, f"{properties['DefinitionUri']} {name}: {needed - actions}"
             if rule:
                 assert any(f"rule/{rule}" in r for r in resources), f"{name}: no {rule}"
+
+
+def test_list_tags_is_granted_on_every_resource_as_documented() -> None:
+    template, _ = decode(str(TEMPLATE))
+    machines = [r for r in template["Resources"].values() if r["Type"].endswith("StateMachine")]
+    for machine in machines:
+        statements = [
+            statement
+            for policy in machine["Properties"]["Policies"]
+            for statement in policy.get("Statement", [])
+        ]
+        listing = [s for s in statements if "sagemaker:ListTags" in json.dumps(s["Action"])]
+        assert [s["Resource"] for s in listing] == ["*"], machine["Properties"]["DefinitionUri"]
+
+
+def test_alarm_topic_uses_a_key_cloudwatch_may_use() -> None:
+    template, _ = decode(str(TEMPLATE))
+    resources = template["Resources"]
+    key_ref = resources["AlertTopic"]["Properties"]["KmsMasterKeyId"]
+    assert key_ref == {"Fn::GetAtt": ["AlertTopicKey", "Arn"]}  # not alias/aws/sns
+    key = resources["AlertTopicKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [
+        s for s in key["KeyPolicy"]["Statement"]
+        if s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+    ]  # fmt: skip
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    for alarm in ("TrainingFailedAlarm", "DeployFailedAlarm", "BatchFailedAlarm"):
+        actions = resources[alarm]["Properties"]["AlarmActions"]
+        assert actions["Fn::If"][1] == [{"Ref": "AlertTopic"}]
