@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "ResourceNotFound", "NoSuchBucket"}
+_MISSING_CODES = {
+    "NoSuchKey", "NoSuchVersion", "404", "NotFound", "ResourceNotFound", "NoSuchBucket",
+}  # fmt: skip
 
 
 def is_missing(error: ClientError) -> bool:

@@ -31,6 +31,7 @@ class S3Object(BaseModel):
     key: str
     etag: str = ""
     size: int | None = None
+    versionId: str | None = None  # the version the event named (the bucket is versioned)
 
     @property
     def uri(self) -> str:

@@ -12,6 +12,7 @@ execution name, so logs, traces and the result event of a chain of workflows sha
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 from aws_errors import is_missing
@@ -45,32 +46,59 @@ URI_FIELDS = {"training": "datasetUri", "deploy": "modelUri", "batch": "videoUri
 Request = TrainingRequest | DeploymentRequest | VideoRequest
 
 
-def head(s3: Any, bucket: str, key: str) -> S3Object:
-    """The object's etag and size; InvalidEventError when it is not there."""
+def head_or_none(s3: Any, bucket: str, key: str, version_id: str | None = None) -> S3Object | None:
+    """The object (that version, when named) with its etag, size and version; None if absent."""
     try:
-        found = s3.head_object(Bucket=bucket, Key=key)
+        found = s3.head_object(
+            Bucket=bucket, Key=key, **({"VersionId": version_id} if version_id else {})
+        )
     except ClientError as error:
         if is_missing(error):
-            raise InvalidEventError(f"s3://{bucket}/{key} does not exist") from error
+            return None
         raise
     return S3Object(
-        bucket=bucket, key=key, etag=found["ETag"].strip('"'), size=found["ContentLength"]
-    )
+        bucket=bucket, key=key, etag=found["ETag"].strip('"'), size=found["ContentLength"],
+        versionId=found.get("VersionId") or version_id,
+    )  # fmt: skip
 
 
-def s3_event_object(detail: dict[str, Any]) -> S3Object:
-    # Keys arrive as stored: unlike S3 notifications to SNS/SQS/Lambda, EventBridge events
-    # carry the key without URL encoding, so it is used as it is.
+def head(s3: Any, bucket: str, key: str) -> S3Object:
+    """The object's etag and size; InvalidEventError when it is not there."""
+    found = head_or_none(s3, bucket, key)
+    if found is None:
+        raise InvalidEventError(f"s3://{bucket}/{key} does not exist")
+    return found
+
+
+def key_candidates(key: str) -> list[str]:
+    """The key as sent, then its URL-decoded form (when that differs).
+
+    S3 notifications URL-encode keys (form encoding: a space is `+`, a literal `+` is `%2B`);
+    whether EventBridge's S3 events do is disputed, and moto sends them raw. Both forms are tried
+    against S3, as sent first, so a literal `+` in a raw key never turns into a space.
+    """
+    decoded = unquote_plus(key)
+    return [key, decoded] if decoded != key else [key]
+
+
+def s3_event_object(s3: Any, detail: dict[str, Any]) -> S3Object:
+    """The object an Object Created event names, whichever encoding its key arrived in."""
     try:
-        obj = detail["object"]
-        return S3Object(
-            bucket=detail["bucket"]["name"],
-            key=obj["key"],
-            etag=str(obj.get("etag", "")).strip('"'),
-            size=obj.get("size"),
-        )
+        bucket, obj = detail["bucket"]["name"], detail["object"]
+        key, etag = str(obj["key"]), str(obj.get("etag", "")).strip('"')
     except (KeyError, TypeError) as error:
         raise InvalidEventError(f"S3 event without bucket/object: {detail!r}") from error
+    version_id = obj.get("version-id") or None
+    found = [o for k in key_candidates(key) if (o := head_or_none(s3, bucket, k, version_id))]
+    if not found:
+        raise InvalidEventError(
+            f"s3://{bucket}/{key} does not exist, as sent or URL-decoded (deleted after upload?)"
+        )
+    # Both forms exist only when, say, `a+b` and `a b` were both uploaded: the etag decides.
+    same = [o for o in found if not etag or o.etag == etag]
+    chosen = (same or found)[0]
+    # The event's etag names the version it announced (a newer upload has its own event).
+    return chosen.model_copy(update={"etag": etag or chosen.etag, "size": obj.get("size")})
 
 
 def in_data_bucket(uri: str) -> tuple[str, str]:
@@ -104,7 +132,7 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
     run_id = str(detail.get("runId", ""))
 
     if detail_type == "Object Created":
-        obj = s3_event_object(detail)
+        obj = s3_event_object(s3, detail)
     elif detail_type == REQUEST_TYPES.get(workflow):
         uri = detail.get(URI_FIELDS[workflow])
         if not isinstance(uri, str):

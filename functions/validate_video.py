@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import VideoInvalidError
-from models import Meta, Video, VideoRequest
+from models import Meta, S3Object, Video, VideoRequest
 from settings import env_int
 
 logger = Logger()
@@ -24,6 +24,35 @@ VIDEOS_PREFIX = "videos/"
 RESULTS_PREFIX = "results/"
 # Default cap (10 GiB): the processing instance's volume must hold the video and its outputs.
 DEFAULT_MAX_VIDEO_BYTES = 10 * 1024**3
+# Enough of the file's start to tell its container (one ranged GET, never the whole video).
+SIGNATURE_BYTES = 16
+# ISO BMFF (mp4, mov): a box type at bytes 4-8; QuickTime files may open with moov/mdat/wide/...
+ISO_BMFF_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # Matroska / WebM
+
+
+def container_of(head: bytes) -> str | None:
+    """ "mp4", "avi" or "mkv" from a file's first bytes; None when it is none of them."""
+    if head[4:8] in ISO_BMFF_BOXES:
+        return "mp4"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head[:4] == EBML_MAGIC:
+        return "mkv"
+    return None
+
+
+def check_signature(s3: Any, obj: S3Object) -> None:
+    """A text file named .mp4 must not start a billed processing job."""
+    head = s3.get_object(
+        Bucket=obj.bucket, Key=obj.key, Range=f"bytes=0-{SIGNATURE_BYTES - 1}",
+        **({"VersionId": obj.versionId} if obj.versionId else {}),
+    )["Body"].read()  # fmt: skip
+    if container_of(head) is None:
+        raise VideoInvalidError(
+            f"{obj.uri} is not a video container (it starts with {head[:12]!r}): expected "
+            "MP4/MOV (ISO BMFF), AVI (RIFF) or Matroska"
+        )
 
 
 def results_prefix(bucket: str, key: str) -> str:
@@ -54,6 +83,7 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
             "split it or raise the stack parameter"
         )
     current = obj.model_copy(update={"etag": found["ETag"].strip('"'), "size": size})
+    check_signature(s3, current)
     return Video(uri=obj.uri, object=current, resultsPrefix=results_prefix(obj.bucket, obj.key))
 
 

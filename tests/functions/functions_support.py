@@ -54,6 +54,15 @@ STACK_ENV = {
 }
 
 
+# The first bytes of an MP4 (ISO BMFF `ftyp` box): what ValidateVideo's signature check reads.
+MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00"
+
+
+def video_bytes(size: int) -> bytes:
+    """`size` bytes (at least the header) that look like an MP4 to the signature check."""
+    return MP4_HEADER + b"\0" * max(size - len(MP4_HEADER), 0)
+
+
 @dataclass
 class Aws:
     s3: Any

@@ -17,8 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from cfnlint.decode import decode
-from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created
+from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created, video_bytes
 from jsonschema import Draft202012Validator
 
 from fairmot.local import request_check
@@ -75,6 +76,20 @@ def put(data: Any, path: str, value: Any) -> Any:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return data
+
+
+def caught(error: Exception) -> dict[str, str]:
+    """What a Catch receives, as Step Functions words it for a SageMaker call or a Lambda."""
+    if isinstance(error, ClientError):
+        info = error.response["Error"]
+        return {
+            "Error": "SageMaker.AmazonSageMakerException",
+            "Cause": f"{info.get('Message')} (Service: AmazonSageMaker; Status Code: 400; "
+            f"Error Code: {info.get('Code')}; Request ID: walker)",
+        }
+    name = type(error).__name__
+    body = {"errorType": name, "errorMessage": str(error), "stackTrace": ["..."]}
+    return {"Error": name, "Cause": json.dumps(body)}
 
 
 class Walker:
@@ -152,11 +167,11 @@ class Walker:
                     result = fill(state["ResultSelector"], raw, context)
                     data = put(data, state.get("ResultPath", "$"), result)
                 except Exception as error:  # a Catch decides, as in Step Functions
+                    failure = caught(error)
                     catch = next(
                         c for c in state["Catch"]
-                        if "States.ALL" in c["ErrorEquals"] or type(error).__name__ in c["ErrorEquals"]
+                        if "States.ALL" in c["ErrorEquals"] or failure["Error"] in c["ErrorEquals"]
                     )  # fmt: skip
-                    failure = {"Error": type(error).__name__, "Cause": str(error)}
                     data = put(data, catch["ResultPath"], failure)
                     name = catch["Next"]
                     continue
@@ -229,7 +244,7 @@ def test_incomplete_dataset_publishes_training_failed(aws: Aws) -> None:
     assert status == "FAILED"
     detail = only_event(walker, "Training Failed")
     assert (detail["error"], detail["correlationId"]) == ("DatasetInvalidError", "upload-2")
-    assert "SYN-02" in detail["cause"]
+    assert "SYN-02" in detail["reason"] and "\n" not in detail["reason"]
 
 
 def test_deploy_after_training_keeps_the_correlation_id(aws: Aws) -> None:
@@ -254,7 +269,7 @@ def test_batch_processes_a_video_with_the_latest_model(aws: Aws) -> None:
         Body=json.dumps({"modelUri": f"s3://{BUCKET}/models/m/model.tar.gz"}).encode(),
     )  # fmt: skip
     key = "videos/street/cam1.mp4"
-    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0" * 100)
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(100))
 
     def container(params: dict[str, Any]) -> None:
         """What the processing entry point uploads: output/<stem>/... under the output URI."""
@@ -287,7 +302,7 @@ def test_duplicate_video_event_is_a_no_op(aws: Aws) -> None:
         Bucket=BUCKET, Key="registry/latest.json", Body=b'{"modelUri": "s3://b/m.tar.gz"}'
     )
     key = "videos/a.mp4"
-    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0")
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(16))
     event = s3_created(aws.s3, key)
     first = Walker(aws, results_writer=lambda params: None)
     assert first.run("batch", event)[0] == "FAILED"  # the container wrote no summary.json
@@ -311,7 +326,7 @@ def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
         Bucket=BUCKET, Key="registry/latest.json", Body=b'{"modelUri": "s3://b/m.tar.gz"}'
     )
     key = "videos/b.mp4"
-    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0")
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(16))
 
     def stop(params: dict[str, Any]) -> None:
         aws.sagemaker.stop_processing_job(ProcessingJobName=params["ProcessingJobName"])
@@ -319,5 +334,61 @@ def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
     walker = Walker(aws, results_writer=stop)
     assert walker.run("batch", s3_created(aws.s3, key))[0] == "FAILED"
     detail = only_event(walker, "Video Processing Failed")
-    assert (detail["error"], detail["cause"]) == ("JobNotCompleted", "Stopped")
+    assert (detail["error"], detail["reason"]) == ("JobNotCompleted", "Stopped")
     assert "SummariseResults" not in walker.visited
+
+
+class TwinWalker(Walker):
+    """A second delivery of the event created the job between our check and our create.
+
+    moto accepts duplicate names; SageMaker refuses them with ResourceInUse, as this does.
+    """
+
+    def task(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        if resource.endswith("createTrainingJob.sync"):
+            self.aws.sagemaker.create_training_job(**params)  # the twin's create
+            message = (
+                "Training job names must be unique within an AWS account and region, and a "
+                f"training job with this name already exists ({params['TrainingJobName']})"
+            )
+            error = {"Error": {"Code": "ResourceInUse", "Message": message}}
+            raise ClientError(error, "CreateTrainingJob")  # type: ignore[arg-type]
+        return super().task(resource, params)
+
+
+def test_a_delivery_that_loses_the_create_race_ends_quietly(aws: Aws) -> None:
+    walker = TwinWalker(aws)
+    status, _ = walker.run("training", s3_created(aws.s3, put_dataset(aws.s3)))
+    assert status == "SUCCEEDED"
+    assert walker.visited[-3:] == ["ExplainFailure", "LostCreateRace", "DuplicateDelivery"]
+    assert walker.published == []
+
+
+class RefusingWalker(Walker):
+    """SageMaker refuses the request (ValidationException): no retry, a readable failure."""
+
+    def task(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        if resource.endswith("createTrainingJob.sync"):
+            error = {"Error": {"Code": "ValidationException", "Message": "No S3 objects found"}}
+            raise ClientError(error, "CreateTrainingJob")  # type: ignore[arg-type]
+        return super().task(resource, params)
+
+
+def test_a_refused_request_fails_at_once_with_its_name_and_reason(aws: Aws) -> None:
+    walker = RefusingWalker(aws)
+    status, _ = walker.run("training", s3_created(aws.s3, put_dataset(aws.s3)))
+    assert status == "FAILED"
+    detail = only_event(walker, "Training Failed")
+    assert (detail["error"], detail["reason"]) == (
+        "SageMaker.ValidationException",
+        "No S3 objects found",
+    )
+    train = json.loads((REPO / "statemachines" / "training.asl.json").read_text())["States"][
+        "Train"
+    ]
+    retried = {e for r in train["Retry"] for e in r["ErrorEquals"]}
+    assert "SageMaker.AmazonSageMakerException" not in retried  # only throttling and capacity
+    assert retried == {
+        "SageMaker.ThrottlingException", "SageMaker.ResourceLimitExceededException",
+        "ThrottlingException",
+    }  # fmt: skip

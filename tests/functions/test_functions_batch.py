@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote_plus
 
 import normalise_event
 import plan_processing
@@ -11,7 +12,7 @@ import pytest
 import summarise_results
 import validate_video
 from errors import InvalidEventError, NoModelError, ResultsMissingError, VideoInvalidError
-from functions_support import BUCKET, Aws, sample
+from functions_support import BUCKET, Aws, s3_created, sample, video_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 VIDEO_KEY = "videos/street/cam1.mp4"
@@ -21,7 +22,7 @@ MODEL_URI = f"s3://{BUCKET}/models/synth-small/model.tar.gz"
 def upload_and_start(
     aws: Aws, meta: dict[str, str], key: str = VIDEO_KEY, size: int = 2048
 ) -> dict[str, Any]:
-    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"\0" * size)
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(size))
     event = sample("s3-video-created")
     head = aws.s3.head_object(Bucket=BUCKET, Key=key)
     event["detail"]["object"].update(key=key, size=size, etag=head["ETag"].strip('"'))
@@ -150,8 +151,66 @@ def test_request_naming_another_bucket_is_rejected(
 ) -> None:
     # The stack's roles read and write only its own bucket: a job there would be denied.
     event = sample("video-processing-requested")
-    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=b"\0" * 16)
+    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(16))
     event["detail"].update(videoUri=f"s3://{BUCKET}/{VIDEO_KEY}", modelUri=MODEL_URI)
     event["detail"][field] = "s3://someone-elses-bucket/videos/x.mp4"
     with pytest.raises(InvalidEventError, match="outside the pipeline's bucket"):
         normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+
+
+ODD_KEY = "videos/cam+1/día 2.mp4"  # a literal plus, a space and non-ASCII
+
+
+@pytest.mark.parametrize("encoded", [False, True], ids=["raw", "url-encoded"])
+def test_object_keys_arrive_raw_or_url_encoded(
+    aws: Aws, meta: dict[str, str], encoded: bool
+) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key=ODD_KEY, Body=video_bytes(16))
+    event = s3_created(aws.s3, ODD_KEY)
+    if encoded:  # as S3 notifications send it: videos/cam%2B1/d%C3%ADa+2.mp4
+        event["detail"]["object"]["key"] = quote_plus(ODD_KEY, safe="/")
+        assert event["detail"]["object"]["key"] == "videos/cam%2B1/d%C3%ADa+2.mp4"
+    out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+    assert out["request"]["video"]["key"] == ODD_KEY
+
+
+def test_when_both_forms_exist_the_etag_decides(aws: Aws, meta: dict[str, str]) -> None:
+    plus, space = "videos/a+b.mp4", "videos/a b.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=plus, Body=b"plus")
+    aws.s3.put_object(Bucket=BUCKET, Key=space, Body=b"space")
+    for key in (plus, space):
+        event = s3_created(aws.s3, key)
+        event["detail"]["object"]["key"] = plus  # raw "a+b" or encoded "a b": the same text
+        out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+        assert out["request"]["video"]["key"] == key
+
+
+def test_an_event_for_an_object_gone_in_both_forms_fails(aws: Aws, meta: dict[str, str]) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key=ODD_KEY, Body=b"x")
+    event = s3_created(aws.s3, ODD_KEY)
+    aws.s3.delete_object(Bucket=BUCKET, Key=ODD_KEY)
+    with pytest.raises(InvalidEventError, match="as sent or URL-decoded"):
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+
+
+@pytest.mark.parametrize(
+    ("head", "valid"),
+    [
+        (b"\x00\x00\x00\x20ftypisom", True),
+        (b"\x00\x00\x00\x08wide\x00\x00", True),  # QuickTime .mov
+        (b"RIFF\x00\x10\x00\x00AVI LIST", True),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", True),
+        (b"hello, this is a text file", False),
+        (b"RIFF\x00\x10\x00\x00WAVEfmt ", False),
+    ],
+)
+def test_the_container_signature_is_checked_before_any_job(
+    aws: Aws, meta: dict[str, str], head: bytes, valid: bool
+) -> None:
+    start = upload_and_start(aws, meta)
+    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=head + b"\0" * 64)
+    if valid:
+        assert validate_video.handler(start, None)["video"]["uri"].endswith(VIDEO_KEY)
+    else:
+        with pytest.raises(VideoInvalidError, match="not a video container"):
+            validate_video.handler(start, None)

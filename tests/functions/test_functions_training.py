@@ -233,8 +233,9 @@ def test_sam_local_invoke_samples_normalise(aws: Aws, workflow: str) -> None:
     payload = json.loads(
         (REPO / "events" / "lambda" / f"normalise-event-{workflow}.json").read_text()
     )
-    out = normalise_event.handler(payload, None)
     key = payload["event"]["detail"]["object"]["key"]
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")  # the event's key is looked up in S3
+    out = normalise_event.handler(payload, None)
     subject = {"training": "manifest", "deploy": "model", "batch": "video"}[workflow]
     assert out["request"][subject]["key"] == key
     assert out["meta"]["correlationId"] == payload["event"]["id"]

@@ -125,16 +125,24 @@ def test_walk_every_state(path: Path) -> None:
         assert state.get("ResultSelector"), f"{name} does not trim its result"
         catch_all = [c for c in state["Catch"] if "States.ALL" in c["ErrorEquals"]]
         assert catch_all, f"{name} does not catch every error"
-        if name != "PublishFailure":
-            assert all(c["Next"] == "PublishFailure" for c in state["Catch"]), name
+        if name == "ExplainFailure":
+            assert [c["Next"] for c in state["Catch"]] == ["FailureUnexplained"]
+        elif name != "PublishFailure":
+            # Every failure is explained (name + one-line reason, or a lost create race) first.
+            assert all(c["Next"] == "ExplainFailure" for c in state["Catch"]), name
             assert all(c["ResultPath"] == "$.error" for c in state["Catch"]), name
         retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
         if state["Resource"].endswith("lambda:invoke"):
             assert retried >= LAMBDA_ERRORS, name
             assert "meta.$" in state["Parameters"]["Payload"], f"{name} loses the correlation id"
         if ":sagemaker:" in state["Resource"]:
-            assert "SageMaker.AmazonSageMakerException" in retried, name
-            assert "SageMaker.ThrottlingException" in retried, name
+            # Only what can succeed later: an invalid request (AmazonSageMakerException wraps
+            # every ValidationException) fails at once.
+            assert "SageMaker.AmazonSageMakerException" not in retried, name
+            assert {
+                "SageMaker.ThrottlingException",
+                "SageMaker.ResourceLimitExceededException",
+            } <= retried, name
 
 
 @pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
@@ -148,7 +156,7 @@ def test_jobs_that_did_not_complete_fail_the_workflow(path: Path) -> None:
         assert check["Choices"][0]["StringEquals"] == "Completed"
         assert check["Choices"][0]["Variable"] == f"{state['ResultPath']}.status"
         otherwise = states[check["Default"]]
-        assert (otherwise["ResultPath"], otherwise["Next"]) == ("$.error", "PublishFailure")
+        assert (otherwise["ResultPath"], otherwise["Next"]) == ("$.error", "ExplainFailure")
 
 
 @pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
@@ -171,3 +179,13 @@ def test_duplicates_end_in_success_without_a_job(path: Path) -> None:
     rule = choices[0]["Choices"][0]
     assert rule["Variable"] == "$.plan.duplicate" and rule["BooleanEquals"] is True
     assert states[rule["Next"]]["Type"] == "Succeed"
+
+
+@pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
+def test_failure_events_carry_a_name_and_a_one_line_reason(path: Path) -> None:
+    states = load(path)["States"]
+    detail = states["PublishFailure"]["Parameters"]["Entries"][0]["Detail"]
+    assert (detail["error.$"], detail["reason.$"]) == ("$.failure.error", "$.failure.reason")
+    assert "cause.$" not in detail
+    race = states[states["ExplainFailure"]["Next"]]["Choices"][0]
+    assert race["Variable"] == "$.failure.duplicate" and states[race["Next"]]["Type"] == "Succeed"

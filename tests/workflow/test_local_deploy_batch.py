@@ -118,4 +118,5 @@ def test_a_corrupt_video_publishes_video_processing_failed(
     assert run.status == "FAILED"
     (event,) = consumer_events(pipeline, result_queue_url(pipeline))
     assert event["detail-type"] == "Video Processing Failed"
-    assert event["detail"]["cause"]
+    assert event["detail"]["error"] == "VideoInvalidError"  # refused before any job started
+    assert "not a video" in event["detail"]["reason"]

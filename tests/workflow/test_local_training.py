@@ -100,7 +100,8 @@ def test_a_failing_training_job_publishes_training_failed_with_its_reason(
         TrainingJobName=job["TrainingJobName"]
     )["FailureReason"]
     assert "no_such_option" in reason
-    assert reason in event["detail"]["cause"] or "no_such_option" in event["detail"]["cause"]
+    assert event["detail"]["error"] == "TrainingJobFailed"
+    assert "no_such_option" in event["detail"]["reason"] and "\n" not in event["detail"]["reason"]
 
 
 def test_the_same_upload_event_twice_starts_one_job(
