@@ -118,3 +118,15 @@ def upload_dataset(
     files = sorted(p for p in copy.rglob("*") if p.is_file() and p.name != "manifest.json")
     for path in [*files, copy / "manifest.json"]:
         s3.upload_file(str(path), aws.stack.bucket, f"datasets/{name}/{path.relative_to(copy)}")
+
+
+def register_latest_model(aws: LocalAws, model: Path) -> None:
+    """Put a model where the batch workflow looks for the newest one."""
+    assert aws.stack is not None
+    s3 = aws.client("s3")
+    key = "training-output/manual/output/model.tar.gz"
+    s3.upload_file(str(model), aws.stack.bucket, key)
+    latest = {"modelUri": f"s3://{aws.stack.bucket}/{key}"}
+    s3.put_object(
+        Bucket=aws.stack.bucket, Key="registry/latest.json", Body=json.dumps(latest).encode()
+    )

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from fairmot.local.stack import LocalAws
 from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from tests.workflow.conftest import register_latest_model
 
 pytestmark = pytest.mark.slow
 
@@ -73,23 +74,11 @@ def test_model_upload_deploys_then_a_second_model_updates_the_endpoint(
         )
 
 
-def _register(aws: LocalAws, model: Path) -> None:
-    """Put a model where the batch workflow looks for the newest one."""
-    assert aws.stack is not None
-    s3 = aws.client("s3")
-    key = "training-output/manual/output/model.tar.gz"
-    s3.upload_file(str(model), aws.stack.bucket, key)
-    latest = {"modelUri": f"s3://{aws.stack.bucket}/{key}"}
-    s3.put_object(
-        Bucket=aws.stack.bucket, Key="registry/latest.json", Body=json.dumps(latest).encode()
-    )
-
-
 def test_video_upload_is_processed_into_results(
     pipeline: LocalAws, tiny_model: Path, tiny_video: Path
 ) -> None:
     assert pipeline.stack is not None
-    _register(pipeline, tiny_model)
+    register_latest_model(pipeline, tiny_model)
     s3 = pipeline.client("s3")
     s3.upload_file(str(tiny_video), pipeline.stack.bucket, "videos/cam1/clip.mp4")
     run = wait_for_workflow(pipeline, pipeline.stack.state_machine("batch"), known=0, timeout_s=300)
@@ -110,7 +99,7 @@ def test_a_corrupt_video_publishes_video_processing_failed(
     pipeline: LocalAws, tiny_model: Path
 ) -> None:
     assert pipeline.stack is not None
-    _register(pipeline, tiny_model)
+    register_latest_model(pipeline, tiny_model)
     pipeline.client("s3").put_object(
         Bucket=pipeline.stack.bucket, Key="videos/cam1/broken.mp4", Body=b"\x00not a video" * 64
     )
