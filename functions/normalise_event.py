@@ -42,6 +42,14 @@ REQUEST_TYPES = {
     "batch": "Video Processing Requested",
 }
 URI_FIELDS = {"training": "datasetUri", "deploy": "modelUri", "batch": "videoUri"}
+# What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
+SAGEMAKER_READABLE_PREFIXES = (
+    "datasets/",
+    "models/",
+    "videos/",
+    "training-output/",
+    "checkpoints/",
+)
 
 Request = TrainingRequest | DeploymentRequest | VideoRequest
 
@@ -113,7 +121,18 @@ def in_data_bucket(uri: str) -> tuple[str, str]:
             f"{uri} is outside the pipeline's bucket: its jobs and functions may only use "
             f"s3://{data_bucket}/; copy the object there and send the request again"
         )
+    readable_by_jobs(bucket, key)
     return bucket, key
+
+
+def readable_by_jobs(bucket: str, key: str) -> None:
+    """A job would die of AccessDenied on an object its role may not read: refuse it now."""
+    if not key.startswith(SAGEMAKER_READABLE_PREFIXES):
+        raise InvalidEventError(
+            f"s3://{bucket}/{key} is outside what the pipeline's SageMaker jobs may read "
+            f"({', '.join(p + '*' for p in SAGEMAKER_READABLE_PREFIXES)}); copy it under one of "
+            "them and send the request again"
+        )
 
 
 def dataset_manifest_key(key: str) -> str:
@@ -133,6 +152,7 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
 
     if detail_type == "Object Created":
         obj = s3_event_object(s3, detail)
+        readable_by_jobs(obj.bucket, obj.key)
     elif detail_type == REQUEST_TYPES.get(workflow):
         uri = detail.get(URI_FIELDS[workflow])
         if not isinstance(uri, str):

@@ -20,6 +20,28 @@ VOLUME_SIZE_GB = 100
 # Spot jobs may wait for capacity this long on top of their run time.
 SPOT_WAIT_FACTOR = 2
 SCALING_TYPES = {"Auto", "Linear", "Logarithmic", "ReverseLogarithmic"}
+INTEGER_SCALING_TYPES = {"Auto", "Linear", "Logarithmic"}
+# SageMaker's limits (CreateTrainingJob): hyperparameters per job and characters per value.
+MAX_HYPERPARAMETERS = 100
+MAX_HYPERPARAMETER_VALUE = 2500
+# StoppingCondition.MaxRuntimeInSeconds may not exceed 28 days.
+MAX_RUNTIME_SECONDS = 28 * 24 * 3600
+
+
+def check_hyperparameters(hps: dict[str, str]) -> dict[str, str]:
+    """`hps` when SageMaker takes them; DatasetInvalidError naming the limit otherwise."""
+    if len(hps) > MAX_HYPERPARAMETERS:
+        raise DatasetInvalidError(
+            f"{len(hps)} hyperparameters: SageMaker takes at most {MAX_HYPERPARAMETERS} a job "
+            "(stack defaults, manifest and request together)"
+        )
+    for name, value in hps.items():
+        if len(value) > MAX_HYPERPARAMETER_VALUE:
+            raise DatasetInvalidError(
+                f"hyperparameter {name!r} is {len(value)} characters: SageMaker takes at most "
+                f"{MAX_HYPERPARAMETER_VALUE} a value"
+            )
+    return hps
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,11 @@ def _bucket(dataset: Dataset) -> str:
 
 
 def _stopping(settings: TrainingSettings) -> dict[str, int]:
+    if not 0 < settings.max_seconds <= MAX_RUNTIME_SECONDS:
+        raise DatasetInvalidError(
+            f"MaxTrainingSeconds is {settings.max_seconds}: SageMaker allows 1 to "
+            f"{MAX_RUNTIME_SECONDS} (28 days)"
+        )
     stopping = {"MaxRuntimeInSeconds": settings.max_seconds}
     if settings.spot:
         stopping["MaxWaitTimeInSeconds"] = settings.max_seconds * SPOT_WAIT_FACTOR
@@ -104,7 +131,7 @@ def training_job_request(
         "TrainingJobName": name,
         "AlgorithmSpecification": _algorithm(settings),
         "RoleArn": settings.role_arn,
-        "HyperParameters": hps,
+        "HyperParameters": check_hyperparameters(hps),
         "Environment": device_environment(settings.instance_type),
         "InputDataConfig": _inputs(dataset),
         "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/training-output/"},
@@ -144,8 +171,32 @@ def _range(name: str, spec: dict[str, str | list[str]]) -> tuple[str, dict[str, 
         )
     if kind not in ("Integer", "Continuous"):
         raise DatasetInvalidError(f"tuning range {name!r}: unknown type {kind!r}")
+    check_scaling(name, kind, scaling, low, high)
     body = {"Name": name, "MinValue": low, "MaxValue": high, "ScalingType": scaling}
     return f"{kind}ParameterRanges", body
+
+
+def check_scaling(name: str, kind: str, scaling: str, low: str, high: str) -> None:
+    """The range as SageMaker accepts it (HyperParameterTuningJobConfig ScalingType rules)."""
+    try:
+        lo, hi = (int(low), int(high)) if kind == "Integer" else (float(low), float(high))
+    except ValueError as error:
+        raise DatasetInvalidError(f"tuning range {name!r}: min/max must be numbers") from error
+    if lo > hi:
+        raise DatasetInvalidError(f"tuning range {name!r}: min {low} is above max {high}")
+    if kind == "Integer" and scaling not in INTEGER_SCALING_TYPES:
+        raise DatasetInvalidError(
+            f"tuning range {name!r}: integer ranges take {sorted(INTEGER_SCALING_TYPES)} scaling"
+        )
+    if scaling == "Logarithmic" and lo <= 0:
+        raise DatasetInvalidError(
+            f"tuning range {name!r}: Logarithmic scaling needs a range above 0, got {low}..{high}"
+        )
+    if scaling == "ReverseLogarithmic" and not (lo >= 0 and hi < 1):
+        raise DatasetInvalidError(
+            f"tuning range {name!r}: ReverseLogarithmic scaling needs a range within [0, 1), "
+            f"got {low}..{high}"
+        )
 
 
 def parameter_ranges(tuning: TuningSpec) -> dict[str, list[dict[str, Any]]]:
@@ -197,7 +248,7 @@ def tuning_job_request(
             "TrainingJobEarlyStoppingType": "Off",
         },
         "TrainingJobDefinition": {
-            "StaticHyperParameters": static,
+            "StaticHyperParameters": check_hyperparameters(static),
             "Environment": device_environment(settings.tuning_instance_type),
             "AlgorithmSpecification": _algorithm(settings),
             "RoleArn": settings.role_arn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import normalise_event
@@ -257,3 +258,63 @@ def test_a_superseded_manifest_event_does_not_train_the_newer_version(
     put_dataset(aws.s3, manifest_extra={"hyperparameters": {"lr": "1e-4"}})  # a new version
     with pytest.raises(DatasetInvalidError, match="changed after this event"):
         validate_dataset.handler(start, None)
+
+
+def plan_for(aws: Aws, meta: dict[str, str], **manifest: Any) -> dict[str, Any]:
+    dataset = validated(aws, meta, manifest_extra=manifest)
+    return plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "limit"),
+    [
+        ({"hyperparameters": {f"h{i}": "1" for i in range(99)}}, "at most 100 a job"),
+        ({"hyperparameters": {"note": "x" * 2501}}, "at most 2500 a value"),
+        ({"tuning": {"ranges": {"wh_weight": {"min": "0", "max": "1", "scaling": "Logarithmic"}}}},
+         "above 0"),
+        ({"tuning": {"ranges": {"lr": {"min": "0.5", "max": "1.5",
+                                       "scaling": "ReverseLogarithmic"}}}}, "within [0, 1)"),
+        ({"tuning": {"ranges": {"num_epochs": {"min": "2", "max": "9",
+                                               "scaling": "ReverseLogarithmic"}}}},
+         "integer ranges take"),
+        ({"tuning": {"ranges": {"lr": {"min": "1e-3", "max": "1e-5"}}}}, "above max"),
+    ],
+)  # fmt: skip
+def test_limits_sagemaker_enforces_are_checked_before_any_job(
+    aws: Aws, meta: dict[str, str], manifest: dict[str, Any], limit: str
+) -> None:
+    with pytest.raises(DatasetInvalidError, match=re.escape(limit)):
+        plan_for(aws, meta, **manifest)
+    assert aws.sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_the_limits_themselves_pass(aws: Aws, meta: dict[str, str]) -> None:
+    # 98 + the 2 stack defaults = 100 hyperparameters, a 2,500-character value; valid ranges.
+    hps = {**{f"h{i}": "1" for i in range(97)}, "note": "x" * 2500}
+    plan = plan_for(aws, meta, hyperparameters=hps)
+    aws.sagemaker.create_training_job(**plan["training"]["request"])  # the request check passes
+    ranges = {"wh_weight": {"min": "0", "max": "0.99", "scaling": "ReverseLogarithmic"},
+              "lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"}}  # fmt: skip
+    tuned = plan_for(aws, meta, tuning={"ranges": ranges})
+    aws.sagemaker.create_hyper_parameter_tuning_job(**tuned["tuning"]["request"])
+
+
+def test_runtime_over_28_days_is_refused(
+    aws: Aws, meta: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_TRAINING_SECONDS", str(28 * 86400 + 1))
+    with pytest.raises(DatasetInvalidError, match="28 days"):
+        plan_for(aws, meta)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["s3://{b}/registry/latest.json", "s3://{b}/results/x/manifest.json", "s3://{b}/other/d/"],
+)
+def test_requests_may_only_name_what_the_jobs_can_read(
+    aws: Aws, meta: dict[str, str], uri: str
+) -> None:
+    event = sample("training-requested")
+    event["detail"]["datasetUri"] = uri.format(b=BUCKET)
+    with pytest.raises(InvalidEventError, match="outside what the pipeline's SageMaker jobs"):
+        normalise(event, meta)

@@ -37,6 +37,18 @@ def s3_event(aws: LocalAws, key: str, sent_key: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def mute_upload_rule(aws: LocalAws) -> None:
+    """Stop S3 uploads of videos from starting batch: the test delivers their events itself."""
+    assert aws.stack is not None
+    events = aws.client("events")
+    batch = aws.stack.state_machine("batch")
+    for rule in events.list_rules()["Rules"]:  # the default bus: where S3 events arrive
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        ids = [t["Id"] for t in targets if t["Arn"] == batch]
+        if ids:
+            events.remove_targets(Rule=rule["Name"], Ids=ids)
+
+
 def run_batch(aws: LocalAws, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Start one execution per event at the same moment (EventBridge names them at random)."""
     assert aws.stack is not None
@@ -76,16 +88,17 @@ def test_raw_and_url_encoded_keys_both_reach_their_object(
     )  # fmt: skip
     assert event["detail"]["outputs"]["prefix"] == f"s3://{bucket}/results/cam+1/día 2/"
 
-    # URL-encoded, as S3 notifications send it (outside videos/, so no rule delivers it raw).
-    other = "incoming/cam+1/día 2.mp4"
+    # URL-encoded, as S3 notifications send it (the rule muted: only this delivery).
+    mute_upload_rule(pipeline)
+    other = "videos/cam+2/día 3.mp4"
     s3.upload_file(str(tiny_video), bucket, other)
     encoded = quote_plus(other, safe="/")
-    assert encoded == "incoming/cam%2B1/d%C3%ADa+2.mp4"
+    assert encoded == "videos/cam%2B2/d%C3%ADa+3.mp4"
     (run,) = run_batch(pipeline, [s3_event(pipeline, other, encoded)])
     assert run["status"] == "SUCCEEDED", pipeline.failure_of(run["executionArn"])
     (event,) = consumer_events(pipeline, result_queue_url(pipeline))
     assert event["detail"]["video"] == f"s3://{bucket}/{other}"
-    summary = "results/incoming/cam+1/día 2/summary.json"
+    summary = "results/cam+2/día 3/summary.json"
     assert json.loads(s3.get_object(Bucket=bucket, Key=summary)["Body"].read())["frames"] == 12
 
 
@@ -94,7 +107,8 @@ def test_two_simultaneous_deliveries_start_one_job_and_no_failure(
 ) -> None:
     assert pipeline.stack is not None
     register_latest_model(pipeline, tiny_model)
-    key = "incoming/twice.mp4"  # no rule: the two deliveries below are the only ones
+    mute_upload_rule(pipeline)  # the two deliveries below are the only ones
+    key = "videos/twice.mp4"
     pipeline.client("s3").upload_file(str(tiny_video), pipeline.stack.bucket, key)
     event = s3_event(pipeline, key, key)
     runs = run_batch(pipeline, [event, json.loads(json.dumps(event))])
