@@ -16,7 +16,8 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="FairMOT")
 
-FAILED_STATES = {"Failed", "OutOfService", "Deleting"}
+# UpdateRollbackFailed: an update failed and so did its rollback; polling on would take an hour.
+FAILED_STATES = {"Failed", "OutOfService", "Deleting", "UpdateRollbackFailed"}
 
 
 def assess(

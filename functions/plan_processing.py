@@ -35,6 +35,8 @@ VIDEO_DIR = "/opt/ml/processing/input/video"
 MODEL_DIR = "/opt/ml/processing/input/model"
 OUTPUT_DIR = "/opt/ml/processing/output"
 VOLUME_SIZE_GB = 50
+# Read by fairmot.sagemaker.process: the name of the run's manifest in the output folder.
+MANIFEST_NAME_VARIABLE = "FAIRMOT_MANIFEST_NAME"
 MAX_PROCESSING_SECONDS = 24 * 3600
 
 
@@ -135,11 +137,19 @@ def plan(
         },
         # The video and model URIs travel as inputs (and tags), never as environment values:
         # SageMaker allows 256 characters a value, and S3 keys run to 1,024.
-        "Environment": device_environment(instance_type),
+        "Environment": {
+            **device_environment(instance_type),
+            # results/<dir>/ is shared by every video of <dir>: each job its own manifest.
+            MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
+        },
         "RoleArn": env("SAGEMAKER_ROLE_ARN"),
         "Tags": pipeline_tags(meta, video=video.uri),
     }
-    results = {"prefix": video.resultsPrefix, "summaryUri": f"{video.resultsPrefix}summary.json"}
+    results = {
+        "prefix": video.resultsPrefix,
+        "summaryUri": f"{video.resultsPrefix}summary.json",
+        "manifestUri": f"{parent}{name}.manifest.json",
+    }
     return {
         "duplicate": duplicate,
         "request": request_body,

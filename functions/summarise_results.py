@@ -54,6 +54,7 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
         if f"{prefix}{name}" in present
     }
     outputs["prefix"] = results["prefix"]
+    outputs["manifest"] = results["manifestUri"]  # this job's own, beside the results folder
     return {"summary": scalar_summary(json.loads(body)), "outputs": outputs}
 
 

@@ -24,6 +24,9 @@ from fairmot.sagemaker.paths import ProcessingPaths
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv"})
 MANIFEST = "manifest.json"
+# One processing job per video writes into a shared results folder: the pipeline names each
+# job's manifest (plan_processing) so that videos of one folder do not overwrite each other's.
+MANIFEST_NAME_VARIABLE = "FAIRMOT_MANIFEST_NAME"
 DEFAULT_BATCH_FRAMES = 8  # frames per forward pass; FAIRMOT_BATCH_SIZE changes it
 
 
@@ -117,7 +120,9 @@ def run(paths: ProcessingPaths) -> int:
             }
         )
     manifest.seconds = round(time.perf_counter() - started, 3)
-    write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+    write_json_atomic(
+        paths.output_dir / os.environ.get(MANIFEST_NAME_VARIABLE, MANIFEST), asdict(manifest)
+    )
     if not manifest.outputs:
         first = manifest.failures[0]
         return fail(

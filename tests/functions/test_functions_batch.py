@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 from urllib.parse import quote_plus
@@ -90,6 +91,10 @@ def test_plan_uses_the_latest_model_and_detects_duplicates(aws: Aws, meta: dict[
     # The job writes output/cam1/..., which lands at results/street/cam1/.
     assert output["S3Uri"] == f"s3://{BUCKET}/results/street/"
     assert planned["results"]["summaryUri"] == f"s3://{BUCKET}/results/street/cam1/summary.json"
+    # Every video of results/street/ gets its own run manifest there, named by its job.
+    name = request["ProcessingJobName"]
+    assert planned["results"]["manifestUri"] == f"s3://{BUCKET}/results/street/{name}.manifest.json"
+    assert request["Environment"]["FAIRMOT_MANIFEST_NAME"] == f"{name}.manifest.json"
     aws.sagemaker.create_processing_job(**request)
     assert plan(aws, state, meta)["duplicate"] is True
 
@@ -121,6 +126,7 @@ def test_summary_and_outputs_are_reported(aws: Aws) -> None:
     results = {
         "prefix": f"s3://{BUCKET}/{prefix}",
         "summaryUri": f"s3://{BUCKET}/{prefix}summary.json",
+        "manifestUri": f"s3://{BUCKET}/results/street/j.manifest.json",
     }
     meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
     out = summarise_results.handler(
@@ -130,6 +136,7 @@ def test_summary_and_outputs_are_reported(aws: Aws) -> None:
     assert out["outputs"] == {
         "prefix": results["prefix"], "summary": results["summaryUri"],
         "annotated": f"s3://{BUCKET}/{prefix}annotated.mp4", "tracks": f"s3://{BUCKET}/{prefix}tracks.txt",
+        "manifest": results["manifestUri"],
     }  # fmt: skip
 
 
@@ -214,3 +221,30 @@ def test_the_container_signature_is_checked_before_any_job(
     else:
         with pytest.raises(VideoInvalidError, match="not a video container"):
             validate_video.handler(start, None)
+
+
+def test_mixed_case_suffixes_are_videos_to_the_rule_and_the_check(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    from cfnlint.decode import decode
+    from functions_support import REPO
+    from moto.events.models import EventPattern
+
+    template, _ = decode(str(REPO / "template.yaml"))
+    pattern = template["Resources"]["VideoUploadedRule"]["Properties"]["EventPattern"]
+    wildcards = {k["wildcard"] for k in pattern["detail"]["object"]["key"]}
+    casings = {
+        "videos/*." + "".join(letters)
+        for suffix in validate_video.VIDEO_SUFFIXES
+        for letters in itertools.product(*[(c.lower(), c.upper()) for c in suffix[1:]])
+    }
+    assert wildcards == casings
+    pattern["detail"]["bucket"]["name"] = [BUCKET]
+    matcher = EventPattern.load(json.dumps(pattern))  # EventBridge's matching, as moto does it
+    for key, expected in [("videos/x.Mp4", True), ("videos/a/b.mKv", True),
+                          ("videos/x.AvI", True), ("videos/x.mp4.txt", False),
+                          ("results/x.mp4", False)]:  # fmt: skip
+        aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(64))
+        assert matcher.matches_event(s3_created(aws.s3, key)) is expected, key
+        if expected:
+            assert validate_video.handler(upload_and_start(aws, meta, key=key), None)["video"]

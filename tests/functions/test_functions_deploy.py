@@ -203,3 +203,11 @@ def test_gpu_endpoints_name_the_ami_of_the_images_cuda(
     cpu = plan(aws, meta)
     assert "InferenceAmiVersion" not in cpu["endpointConfig"]["ProductionVariants"][0]
     assert "FAIRMOT_REQUIRE_CUDA" not in cpu["model"]["PrimaryContainer"]["Environment"]
+
+
+def test_a_failed_rollback_ends_the_wait_at_once() -> None:
+    deployed = {"endpointName": "fairmot-test-tracker", "polls": 0}
+    endpoint = {"EndpointStatus": "UpdateRollbackFailed", "EndpointConfigName": "old",
+                "FailureReason": "rollback failed"}  # fmt: skip
+    with pytest.raises(EndpointFailedError, match="UpdateRollbackFailed: rollback failed"):
+        check_endpoint.assess(deployed, endpoint, "new", max_polls=120)
