@@ -7,6 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 S3_SCHEME = "s3://"
+# What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
+SAGEMAKER_READABLE_PREFIXES = (
+    "datasets/", "models/", "videos/", "training-output/", "checkpoints/", "pretrained/",
+)  # fmt: skip
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -90,6 +94,7 @@ class DatasetManifest(BaseModel):
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     tuning: TuningSpec | None = None
     deploy: bool = False
+    pretrained: str | None = None  # s3:// URI of the weights the `pretrained` channel gets
 
 
 class Dataset(BaseModel):
@@ -103,6 +108,7 @@ class Dataset(BaseModel):
     tuning: TuningSpec | None
     deploy: bool
     runId: str = ""
+    pretrained: str | None = None  # the manifest's, else the stack's PretrainedModelUri
 
 
 class Video(BaseModel):

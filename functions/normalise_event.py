@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import InvalidEventError
 from models import (
+    SAGEMAKER_READABLE_PREFIXES,
     DeploymentRequest,
     Meta,
     S3Object,
@@ -42,14 +43,6 @@ REQUEST_TYPES = {
     "batch": "Video Processing Requested",
 }
 URI_FIELDS = {"training": "datasetUri", "deploy": "modelUri", "batch": "videoUri"}
-# What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
-SAGEMAKER_READABLE_PREFIXES = (
-    "datasets/",
-    "models/",
-    "videos/",
-    "training-output/",
-    "checkpoints/",
-)
 
 Request = TrainingRequest | DeploymentRequest | VideoRequest
 

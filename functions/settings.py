@@ -16,6 +16,11 @@ def env(name: str, default: str | None = None) -> str:
     return value
 
 
+def env_optional(name: str) -> str | None:
+    """An optional environment variable: None when unset or empty (an empty template parameter)."""
+    return os.environ.get(name) or None
+
+
 def env_int(name: str, default: int) -> int:
     return int(env(name, str(default)))
 

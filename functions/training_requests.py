@@ -14,6 +14,8 @@ from tags import pipeline_tags
 
 # The SageMaker training contract: channel `train` holds the dataset directory.
 TRAIN_CHANNEL = "train"
+# Optional: weights to start from (the train entry point reads /opt/ml/input/data/pretrained).
+PRETRAINED_CHANNEL = "pretrained"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 # Room for the dataset, the pretrained weights and checkpoints.
 VOLUME_SIZE_GB = 100
@@ -91,20 +93,25 @@ def _stopping(settings: TrainingSettings) -> dict[str, int]:
     return stopping
 
 
+def _channel(name: str, uri: str) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }
+
+
 def _inputs(dataset: Dataset) -> list[dict[str, Any]]:
-    return [
-        {
-            "ChannelName": TRAIN_CHANNEL,
-            "DataSource": {
-                "S3DataSource": {
-                    "S3DataType": "S3Prefix",
-                    "S3Uri": dataset.uri,
-                    "S3DataDistributionType": "FullyReplicated",
-                }
-            },
-            "InputMode": "File",
-        }
-    ]
+    channels = [_channel(TRAIN_CHANNEL, dataset.uri)]
+    if dataset.pretrained:
+        channels.append(_channel(PRETRAINED_CHANNEL, dataset.pretrained))
+    return channels
 
 
 def _algorithm(settings: TrainingSettings) -> dict[str, Any]:

@@ -11,8 +11,16 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import DatasetInvalidError
-from models import Dataset, DatasetManifest, Meta, TrainingRequest
+from models import (
+    SAGEMAKER_READABLE_PREFIXES,
+    Dataset,
+    DatasetManifest,
+    Meta,
+    TrainingRequest,
+    parse_s3_uri,
+)
 from pydantic import ValidationError
+from settings import env_optional
 
 logger = Logger()
 tracer = Tracer()
@@ -68,6 +76,20 @@ def missing_parts(s3: Any, bucket: str, prefix: str, sequence: str) -> list[str]
     return problems
 
 
+def checked_pretrained(bucket: str, uri: str) -> str:
+    """The pretrained weights' URI, when the training job's role can read it."""
+    try:
+        found_bucket, key = parse_s3_uri(uri)
+    except ValueError as error:
+        raise DatasetInvalidError(f"pretrained: {error}") from error
+    if found_bucket != bucket or not key.startswith(SAGEMAKER_READABLE_PREFIXES):
+        raise DatasetInvalidError(
+            f"pretrained {uri} is not readable by the training job: put the weights under "
+            f"s3://{bucket}/pretrained/ (or models/, training-output/)"
+        )
+    return uri
+
+
 def validate(s3: Any, request: TrainingRequest) -> Dataset:
     """The dataset the manifest describes, with the request's overrides applied."""
     manifest = read_manifest(s3, request)
@@ -80,7 +102,9 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
             + ", ".join(f"s3://{obj.bucket}/{p}" for p in problems)
             + ". Upload the whole dataset with `fairmot upload-dataset`."
         )
+    pretrained = manifest.pretrained or env_optional("PRETRAINED_MODEL_URI")
     return Dataset(
+        pretrained=checked_pretrained(obj.bucket, pretrained) if pretrained else None,
         name=manifest.name,
         uri=f"s3://{obj.bucket}/{prefix}",
         manifest=obj,

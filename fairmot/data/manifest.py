@@ -37,6 +37,9 @@ class DatasetManifest(BaseModel):
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     tuning: TuningSpec | None = None
     deploy: bool = False
+    # s3:// URI of weights to start from (a FairMOT or CenterNet checkpoint, or a model
+    # artifact): the SageMaker training job gets it as its `pretrained` channel.
+    pretrained: str | None = None
 
     @field_validator("hyperparameters", mode="before")
     @classmethod

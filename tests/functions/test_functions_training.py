@@ -318,3 +318,29 @@ def test_requests_may_only_name_what_the_jobs_can_read(
     event["detail"]["datasetUri"] = uri.format(b=BUCKET)
     with pytest.raises(InvalidEventError, match="outside what the pipeline's SageMaker jobs"):
         normalise(event, meta)
+
+
+def test_pretrained_weights_become_the_pretrained_channel(
+    aws: Aws, meta: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack_default = f"s3://{BUCKET}/pretrained/ctdet_coco_dla_2x.pth"
+    monkeypatch.setenv("PRETRAINED_MODEL_URI", stack_default)
+    plan = plan_for(aws, meta)
+    channels = plan["training"]["request"]["InputDataConfig"]
+    assert [c["ChannelName"] for c in channels] == ["train", "pretrained"]
+    assert channels[1]["DataSource"]["S3DataSource"]["S3Uri"] == stack_default
+    own = f"s3://{BUCKET}/models/zoo/fairmot_dla34.pth"  # the manifest's own wins
+    tuned = plan_for(
+        aws, meta, pretrained=own, tuning={"ranges": {"lr": {"min": "1e-5", "max": "1e-3"}}}
+    )
+    channels = tuned["tuning"]["request"]["TrainingJobDefinition"]["InputDataConfig"]
+    assert channels[1] == {**channels[1], "ChannelName": "pretrained"}
+    assert channels[1]["DataSource"]["S3DataSource"]["S3Uri"] == own
+    aws.sagemaker.create_hyper_parameter_tuning_job(**tuned["tuning"]["request"])
+
+
+def test_pretrained_weights_the_job_cannot_read_are_refused(aws: Aws, meta: dict[str, str]) -> None:
+    with pytest.raises(DatasetInvalidError, match="not readable by the training job"):
+        plan_for(aws, meta, pretrained=f"s3://{BUCKET}/registry/weights.pth")
+    monkeypatch_free = plan_for(aws, meta)  # no stack default, no manifest option: one channel
+    assert len(monkeypatch_free["training"]["request"]["InputDataConfig"]) == 1
