@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
 TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands
 
-.PHONY: venv tools test test-fast lint format demo clean
+.PHONY: venv tools test test-fast lint format demo clean sam-build
+# `sam build` needs the functions' runtime (python3.12) on PATH: found there or under pyenv.
+# (A pyenv shim on PATH may not run: each candidate must start.)
+PYTHON312 := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r) $$(command -v python3.12); do "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
 
 venv: $(STAMP)
 
@@ -54,8 +57,17 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv tools lint
+test: venv tools lint sam-build
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
+
+# The SAM build of the functions and their shared dependency layer (not in test-fast).
+sam-build: tools
+ifneq ($(PYTHON312),)
+	PATH="$(dir $(PYTHON312)):$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
+		$(TOOLS)/bin/sam build --template template.yaml --build-dir .aws-sam/build
+else
+	@echo "sam build skipped: no python3.12 (the functions' runtime) on PATH or under pyenv"
+endif
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow" -q
@@ -64,4 +76,4 @@ demo: venv
 	$(BIN)/fairmot local demo --out demo-output
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local .aws-sam
