@@ -152,9 +152,16 @@ class Deployer:
     def deploy(self) -> DeployedStack:
         resources: dict[str, Any] = self.template.get("Resources", {})
         names = set(resources)
+        # A function also depends on what Globals give every function (its layer, the bucket).
+        function_globals = self.template.get("Globals", {}).get("Function", {})
         graph = {
             logical: _dependencies(spec.get("Properties", {}), names)
             | _dependencies(spec.get("Events", {}), names)
+            | (
+                _dependencies(function_globals, names)
+                if spec.get("Type") == "AWS::Serverless::Function"
+                else set()
+            )
             | set(
                 [spec["DependsOn"]]
                 if isinstance(spec.get("DependsOn"), str)
