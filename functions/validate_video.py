@@ -82,7 +82,16 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
             f"{obj.uri} is {size} bytes, over the {max_bytes}-byte limit (MaxVideoBytes); "
             "split it or raise the stack parameter"
         )
-    current = obj.model_copy(update={"etag": found["ETag"].strip('"'), "size": size})
+    version = found.get("VersionId")
+    if obj.versionId and version and version != obj.versionId:
+        # A processing input cannot name a version: the job would read the newer upload.
+        raise VideoInvalidError(
+            f"{obj.uri} changed after this event (version {obj.versionId}, now {version}): the "
+            "newer upload's own event processes it"
+        )
+    current = obj.model_copy(
+        update={"etag": found["ETag"].strip('"'), "size": size, "versionId": version}
+    )
     check_signature(s3, current)
     return Video(uri=obj.uri, object=current, resultsPrefix=results_prefix(obj.bucket, obj.key))
 

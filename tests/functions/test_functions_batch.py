@@ -248,3 +248,17 @@ def test_mixed_case_suffixes_are_videos_to_the_rule_and_the_check(
         assert matcher.matches_event(s3_created(aws.s3, key)) is expected, key
         if expected:
             assert validate_video.handler(upload_and_start(aws, meta, key=key), None)["video"]
+
+
+def test_the_event_version_is_the_one_processed_and_reported(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    aws.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    start = upload_and_start(aws, meta)
+    version = start["request"]["video"]["versionId"]
+    assert (
+        version and validate_video.handler(start, None)["video"]["object"]["versionId"] == version
+    )
+    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(32))  # a newer upload
+    with pytest.raises(VideoInvalidError, match="changed after this event"):
+        validate_video.handler(start, None)
