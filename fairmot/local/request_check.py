@@ -6,9 +6,9 @@ required members and *minimum* lengths and values. AWS also enforces each shape'
 plus a few rules that AWS documents but the model cannot express (`SERVICE_RULES`), so a request
 that a real account would refuse fails here, in tests and in local mode, with the member path.
 
-`install` wraps botocore's ParamValidationDecorator (every boto3 client in this process
-serialises through it), so each SageMaker, EventBridge and Step Functions call is checked when
-it is made: the handlers' own calls and the state machines' service integrations alike.
+`install` wraps botocore's client call (every boto3 client in this process makes its requests
+through it), so each SageMaker, EventBridge and Step Functions call is checked when it is made:
+the handlers' own calls and the state machines' service integrations alike.
 """
 
 from __future__ import annotations
@@ -183,20 +183,24 @@ class CheckedRequests:
 
 
 def install(patches: Patches, seen: CheckedRequests) -> None:
-    """Check every SageMaker, EventBridge and Step Functions call made through boto3 here."""
-    from botocore.validate import ParamValidationDecorator
+    """Check every SageMaker, EventBridge and Step Functions call made through boto3 here.
 
-    original = ParamValidationDecorator.serialize_to_request
+    The wrap is on BaseClient._make_api_call, not on the ParamValidator: moto's Step Functions
+    interpreter makes its service calls with `parameter_validation=False` clients.
+    """
+    from botocore.client import BaseClient
 
-    def serialize_to_request(self: Any, parameters: Any, operation_model: Any) -> Any:
-        service = operation_model.service_model.service_name
+    original = BaseClient._make_api_call
+
+    def make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
+        service = self.meta.service_model.service_name
         if service in CHECKED_SERVICES:
             try:
-                check(service, operation_model.name, parameters)
+                check(service, operation_name, api_params)
             except RequestInvalidError as error:
-                seen.record(service, operation_model.name, error)
+                seen.record(service, operation_name, error)
                 raise
-            seen.record(service, operation_model.name, None)
-        return original(self, parameters, operation_model)
+            seen.record(service, operation_name, None)
+        return original(self, operation_name, api_params)
 
-    patches.patch_attribute(ParamValidationDecorator, "serialize_to_request", serialize_to_request)
+    patches.patch_attribute(BaseClient, "_make_api_call", make_api_call)
