@@ -192,6 +192,7 @@ def train(
             config.input_h,
             half_val=bool(config.half_val),
             augment=bool(config.augment),
+            augment_config=config.augment_config(),
             seed=config.seed,
         )
     except DatasetError as error:
