@@ -70,7 +70,7 @@ def test_batched_detection_equals_frame_by_frame_and_maps_to_each_frames_pixels(
     batched = pipeline.detect(frames)
     single = [FramePipeline(loaded, batch_size=1).detect([f])[0] for f in frames]
     assert len(batched) == len(frames)
-    for a, b, frame in zip(batched, single, frames, strict=True):
+    for a, b in zip(batched, single, strict=True):
         assert len(a) > 0
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
