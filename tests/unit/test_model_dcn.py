@@ -176,6 +176,6 @@ def test_dcn_module_with_learned_offsets_and_masks_matches_the_naive_loop() -> N
     x = torch.randn(2, 3, 6, 7, generator=generator, dtype=torch.float64)
     o1, o2, logits = torch.chunk(layer.conv_offset_mask(x), 3, dim=1)
     offset, mask = torch.cat((o1, o2), 1), torch.sigmoid(logits)
-    assert offset.abs().mean() > 1.0 and 0.2 < mask.std()
+    assert offset.abs().mean() > 1.0 and mask.std() > 0.2
     expected = naive_deform_conv(x, offset, layer.weight, layer.bias, mask, 1, 1, 1)
     torch.testing.assert_close(layer(x), expected, atol=1e-10, rtol=1e-10)
