@@ -34,7 +34,10 @@ class TrainConfig(BaseModel):
     )
     input_w: int = Field(1088, ge=32, multiple_of=32, description="network input width")
     input_h: int = Field(608, ge=32, multiple_of=32, description="network input height")
-    lr: float = Field(1e-4, gt=0, description="Adam learning rate (per process, see train())")
+    lr: float = Field(1e-4, gt=0, description="Adam learning rate (for the whole batch)")
+    lr_scaling: Literal["none", "linear"] = Field(
+        "none", description="none: lr as given | linear: lr x processes (the linear scaling rule)"
+    )
     lr_step: list[int] = Field(
         default_factory=lambda: [20], description="epochs where lr drops 10x, e.g. 20 or 20,27"
     )
