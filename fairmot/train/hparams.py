@@ -52,6 +52,9 @@ class TrainConfig(BaseModel):
     )
     half_val: int = Field(0, ge=0, le=1, description="1: train on first halves, track second")
     load_model: str = Field("", description="pretrained weights (reference .pth or ours)")
+    allow_random_init: int = Field(
+        0, ge=0, le=1, description="1: let dla34 train from random weights (the paper never did)"
+    )
     seed: int = Field(317, description="random seed (the reference's)")
     amp: int = Field(1, ge=0, le=1, description="1: mixed precision on GPU (ignored on CPU)")
     augment: int = Field(1, ge=0, le=1, description="1: HSV/affine/flip augmentation")

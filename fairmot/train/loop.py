@@ -87,6 +87,19 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
     return ModelCard(**values)
 
 
+def check_pretrained(config: TrainConfig) -> None:
+    """dla34 starts from pretrained weights, as the paper's, unless allow_random_init=1."""
+    from fairmot.model.registry import PRETRAINED_ARCHS
+
+    if config.arch in PRETRAINED_ARCHS and not config.load_model and not config.allow_random_init:
+        raise TrainingError(
+            f"arch {config.arch} trains from pretrained weights, as the paper: set load_model to "
+            "a checkpoint (`fairmot weights download dla34-imagenet|ctdet_coco_dla_2x|"
+            "fairmot_dla34 --out DIR`; on SageMaker the `pretrained` channel) or "
+            "allow_random_init=1 to start from random weights"
+        )
+
+
 def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
     """Initialise from a reference checkpoint (.pth), or one of our artifacts (its directory,
     model.tar.gz or model.pt). Tensors whose shape differs (another reid_dim) start fresh."""
@@ -201,6 +214,7 @@ def _setup(
     from fairmot.model import build_model
     from fairmot.model.registry import UnknownArchError
 
+    check_pretrained(config)
     device = choose_device(config, dist)
     seed_everything(config.seed)
     try:
