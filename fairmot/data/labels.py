@@ -62,6 +62,8 @@ def identity_numbers(seq: MOTSequence, frames: range, id_offset: int) -> dict[in
     rows = pedestrian_rows(seq.gt)
     rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
     track_ids = np.unique(rows[:, 1]).astype(np.int64)
+    # A negative id marks a detection-only box (the JDE datasets' -1): no identity class.
+    track_ids = track_ids[track_ids >= 0]
     return {int(t): id_offset + k for k, t in enumerate(track_ids)}
 
 
@@ -75,17 +77,18 @@ def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int])
     samples = []
     for frame in frames:
         frame_rows = by_frame.get(frame, [])
+        width, height = seq.size(frame)
         labels = np.zeros((len(frame_rows), 6), np.float32)
         for k, (_, tid, x, y, w, h, *_rest) in enumerate(frame_rows):
             labels[k] = (
                 LABEL_CLASS,
                 id_numbers.get(int(tid), -1),
-                (x + w / 2) / seq.width,
-                (y + h / 2) / seq.height,
-                w / seq.width,
-                h / seq.height,
+                (x + w / 2) / width,
+                (y + h / 2) / height,
+                w / width,
+                h / height,
             )
-        samples.append(Sample(seq.image_path(frame), seq.width, seq.height, labels))
+        samples.append(Sample(seq.image_path(frame), width, height, labels))
     return samples
 
 
