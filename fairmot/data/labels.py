@@ -48,12 +48,14 @@ class ValidationSequence:
 
 
 def train_frames(seq: MOTSequence, half_val: bool) -> range:
-    """Frames used for training: all, or the first half with half_val."""
-    return range(1, (seq.length // 2 if half_val else seq.length) + 1)
+    """Frames used for training: all, or the first half of a video with half_val."""
+    return range(1, (seq.length // 2 if half_val and not seq.is_collection else seq.length) + 1)
 
 
 def validation_frames(seq: MOTSequence) -> range:
-    """Frames of the half_val validation split: the second half."""
+    """Frames of the half_val validation split: a video's second half (none of a collection)."""
+    if seq.is_collection:
+        return range(seq.length + 1, seq.length + 1)
     return range(seq.length // 2 + 1, seq.length + 1)
 
 
@@ -146,6 +148,8 @@ def validation_sequences(dataset_dir: str | Path) -> list[ValidationSequence]:
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
         frames = validation_frames(seq)
+        if not frames:
+            continue
         gt = seq.gt[seq.gt[:, 0] >= frames.start].copy()
         gt[:, 0] -= frames.start - 1
         paths = [seq.image_path(f) for f in frames]

@@ -35,6 +35,12 @@ class MOTSequence:
     # as CrowdHuman or the JDE datasets, from sizes.txt); None: every frame is width x height.
     frame_sizes: dict[int, tuple[int, int]] | None = field(default=None, repr=False)
 
+    @property
+    def is_collection(self) -> bool:
+        """An image collection converted to a sequence (sizes.txt), not a video: with half_val
+        it trains on every image and has no validation half (as MIX in the reference)."""
+        return self.frame_sizes is not None
+
     def size(self, frame: int) -> tuple[int, int]:
         """(width, height) of a frame's image."""
         if self.frame_sizes is not None:

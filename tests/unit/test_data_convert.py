@@ -138,3 +138,19 @@ def test_bad_sources_are_one_line_errors(
         == 2
     )
     assert "bad.odgt:1: not JSON" in capsys.readouterr().err
+
+
+def test_half_val_halves_videos_only(combined: Path) -> None:
+    from fairmot.data import validation_sequences
+
+    full = collect_labels(combined, half_val=False)
+    half = collect_labels(combined, half_val=True)
+    mot = read_sequence(combined / "MOT17-02-FRCNN")
+
+    def count(labels, name):
+        return sum(s.image_path.parent.parent.name == name for s in labels.samples)
+
+    assert count(half, "MOT17-02-FRCNN") == mot.length // 2
+    for name in ("caltech", "cuhksysu", "CrowdHuman-train"):
+        assert count(half, name) == count(full, name) > 0
+    assert [v.name for v in validation_sequences(combined)] == ["MOT17-02-FRCNN"]
