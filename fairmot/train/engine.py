@@ -73,7 +73,7 @@ class Run:
     dist: DistributedContext
     state: TrainingState
     checkpoint_dir: Path | None
-    started: float  # time.monotonic() at the (virtual) start, elapsed time of earlier runs in
+    started: float  # time.monotonic() of the start, moved back by the time earlier runs took
     steps_per_epoch: int
     drop_last: bool
     say: Log
