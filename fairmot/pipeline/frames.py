@@ -6,7 +6,7 @@ several streams batched through `detect`, one tracker per stream) and `fairmot t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +17,13 @@ import torch
 from fairmot.decode import DEFAULT_CONF_THRES, decode
 from fairmot.letterbox import Letterbox, letterbox
 from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
+from fairmot.video import ClipSource, VideoSource, open_video
 
 if TYPE_CHECKING:
     from fairmot.backends import Network
     from fairmot.model import LoadedModel
-    from fairmot.video import VideoSource, VideoSummary
+    from fairmot.pipeline.video_job import TrackedFrame
+    from fairmot.video import VideoSummary
 
 # Reference track.py: boxes of 100 px^2 or less are noise, not people.
 MIN_BOX_AREA = 100.0
@@ -139,14 +141,37 @@ class FramePipeline:
         *,
         progress: bool = True,
         write_video: bool = True,
+        start: int = 0,
+        frames: int | None = None,
     ) -> VideoSummary:
-        """Track a whole video into `out_dir`: annotated.mp4, tracks.txt, tracks.json,
-        summary.json, all or nothing. Decoding and encoding run on their own threads."""
+        """Track a whole video (or `frames` frames from index `start`) into `out_dir`:
+        annotated.mp4, tracks.txt, tracks.json, summary.json, all or nothing. Decoding and
+        encoding run on their own threads. A truncated video keeps the frames that decoded and
+        says `truncated: true`. Frame numbers in the results are the source video's."""
         from fairmot.pipeline.video_job import run_video_job
 
         return run_video_job(
-            self, source, Path(out_dir), progress=progress, write_video=write_video
+            self,
+            clip(source, start, frames),
+            Path(out_dir),
+            progress=progress,
+            write_video=write_video,
+            first_frame_id=start + 1,
         )
+
+    def stream(
+        self, source: VideoSource | str | Path, *, start: int = 0, frames: int | None = None
+    ) -> Iterator[TrackedFrame]:
+        """The frames of a video with their tracks, lazily (see `track_stream`)."""
+        from fairmot.pipeline.video_job import track_stream
+
+        return track_stream(self, clip(source, start, frames), first_frame_id=start + 1)
+
+
+def clip(source: VideoSource | str | Path, start: int, frames: int | None) -> VideoSource:
+    """The source opened (when a path), cut to `frames` frames from `start` when asked."""
+    video = source if isinstance(source, VideoSource) else open_video(source)
+    return video if start == 0 and frames is None else ClipSource(video, start, frames)
 
 
 def card_conf_thres(card: object) -> float:

@@ -8,15 +8,23 @@ from fairmot.video.outputs import (
     VideoSummary,
     write_results,
 )
-from fairmot.video.reader import VideoError, VideoSource, open_video
+from fairmot.video.reader import (
+    ClipSource,
+    TruncatedVideoError,
+    VideoError,
+    VideoSource,
+    open_video,
+)
 from fairmot.video.writer import VideoWriter, h264_available
 
 __all__ = [
     "Annotator",
     "AtomicOutputs",
+    "ClipSource",
     "MotRow",
     "StageTimings",
     "TrackBox",
+    "TruncatedVideoError",
     "VideoError",
     "VideoSource",
     "VideoSummary",

@@ -53,6 +53,7 @@ class VideoSummary:
     codec: str | None = None  # of annotated.mp4, None with --no-video
     model: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    truncated: bool = False  # decoding stopped early: the results cover the frames that decoded
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
