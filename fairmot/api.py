@@ -7,7 +7,7 @@ API and `fairmot track` run at the same speed and write the same files.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
@@ -123,7 +123,7 @@ class Model:
 
     def _stream(
         self, source: str | Path | VideoSource, start: int, frames: int | None
-    ) -> Iterator[FrameResult]:
+    ) -> Generator[FrameResult, None, None]:
         with_tracks = self.pipeline.stream(source, start=start, frames=frames)
         try:
             for result in with_tracks:

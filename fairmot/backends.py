@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from fairmot.model import LoadedModel, ModelCard, load_artifact
+from fairmot.model import ArtifactError, LoadedModel, ModelCard, load_artifact
 from fairmot.model.artifact import parse_card
 
 Backend = Literal["auto", "torch", "onnxruntime"]
@@ -128,7 +128,7 @@ def onnx_bytes(loaded: LoadedModel, width: int, height: int, opset: int = DEFAUL
         torch.onnx.export(
             _TupleOutputs(model, HEAD_ORDER).eval(),
             (torch.rand(1, 3, height, width),),
-            buffer,
+            buffer,  # type: ignore[arg-type]  # torch documents file-like objects; stubs lag
             input_names=["input"],
             output_names=list(HEAD_ORDER),
             dynamic_axes={name: {0: "batch"} for name in ("input", *HEAD_ORDER)},
@@ -218,6 +218,23 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
 
 
+# What a model path may be, besides a model folder.
+MODEL_SUFFIXES = (".tar.gz", ".tgz", ".pt", ".pth", ".onnx")
+
+
+def check_model_path(path: Path) -> None:
+    """ArtifactError unless `path` is a folder or names a model file type (`fake.mp4` is not)."""
+    if path.is_dir():
+        return
+    if not path.exists():
+        raise ArtifactError(f"model {path} does not exist")
+    if not path.name.lower().endswith(MODEL_SUFFIXES):
+        raise ArtifactError(
+            f"{path} is not a model: give a model folder (model.pt + model.json), model.tar.gz, "
+            "a .pt/.pth checkpoint or an exported .onnx"
+        )
+
+
 def choose_backend(backend: str, path: Path, device: torch.device) -> str:
     """The backend `auto` stands for, or a BackendError for a combination that cannot run."""
     if backend not in BACKENDS:
@@ -249,9 +266,8 @@ def load_network(
     path = Path(path)
     resolved = resolve_device(device)
     chosen = choose_backend(backend, path, resolved)
+    check_model_path(path)
     if path.suffix.lower() == ".onnx":
-        if not path.is_file():
-            raise BackendError(f"ONNX model {path} does not exist")
         return OnnxNetwork(path, device=resolved, threads=threads)
     loaded = load_artifact(path, device="cpu")
     if chosen == "onnxruntime":

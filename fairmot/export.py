@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fairmot.backends import DEFAULT_OPSET, HEAD_ORDER, OnnxNetwork, onnx_bytes
+from fairmot.backends import (
+    DEFAULT_OPSET,
+    HEAD_ORDER,
+    OnnxNetwork,
+    check_model_path,
+    onnx_bytes,
+)
 from fairmot.model import LoadedModel, load_artifact
 
 # The agreement `fairmot export` demands between onnxruntime and PyTorch (absolute and relative):
@@ -49,10 +55,15 @@ def export_onnx(
     CHECK_TOLERANCE raises ExportError and leaves no file. The `dla34` arch exports its
     deformable convs through the pure-PyTorch path (GridSample, opset >= 16).
     """
-    loaded = load_artifact(Path(artifact), "cpu")
+    artifact, out_path = Path(artifact), Path(out_path)
+    if artifact.suffix.lower() == ".onnx":
+        raise ExportError(f"{artifact} is already an ONNX model")
+    if out_path.is_dir():
+        raise ExportError(f"--out {out_path} is a folder: give the .onnx file to write")
+    check_model_path(artifact)
+    loaded = load_artifact(artifact, "cpu")
     card = loaded.card
     width, height = input_w or card.input_w, input_h or card.input_h
-    out_path = Path(out_path)
     try:
         graph = onnx_bytes(loaded, width, height, opset)
     except Exception as error:  # the exporter raises many types; report them as one

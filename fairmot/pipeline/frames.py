@@ -6,7 +6,7 @@ several streams batched through `detect`, one tracker per stream) and `fairmot t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ import torch
 from fairmot.decode import DEFAULT_CONF_THRES, decode
 from fairmot.letterbox import Letterbox, letterbox
 from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
-from fairmot.video import ClipSource, VideoSource, open_video
+from fairmot.video import VideoSource, open_clip
 
 if TYPE_CHECKING:
     from fairmot.backends import Network
@@ -152,26 +152,21 @@ class FramePipeline:
 
         return run_video_job(
             self,
-            clip(source, start, frames),
+            source,
             Path(out_dir),
             progress=progress,
             write_video=write_video,
-            first_frame_id=start + 1,
+            start=start,
+            frames=frames,
         )
 
     def stream(
         self, source: VideoSource | str | Path, *, start: int = 0, frames: int | None = None
-    ) -> Iterator[TrackedFrame]:
+    ) -> Generator[TrackedFrame, None, None]:
         """The frames of a video with their tracks, lazily (see `track_stream`)."""
         from fairmot.pipeline.video_job import track_stream
 
-        return track_stream(self, clip(source, start, frames), first_frame_id=start + 1)
-
-
-def clip(source: VideoSource | str | Path, start: int, frames: int | None) -> VideoSource:
-    """The source opened (when a path), cut to `frames` frames from `start` when asked."""
-    video = source if isinstance(source, VideoSource) else open_video(source)
-    return video if start == 0 and frames is None else ClipSource(video, start, frames)
+        return track_stream(self, open_clip(source, start, frames), first_frame_id=start + 1)
 
 
 def card_conf_thres(card: object) -> float:

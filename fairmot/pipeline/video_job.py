@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from fairmot.video import (
     VideoSource,
     VideoSummary,
     VideoWriter,
-    open_video,
+    open_clip,
 )
 from fairmot.video.outputs import ANNOTATED_VIDEO, MotRow, write_results
 
@@ -120,7 +120,7 @@ def track_stream(
     state: StreamState | None = None,
     *,
     first_frame_id: int = 1,
-) -> Iterator[TrackedFrame]:
+) -> Generator[TrackedFrame, None, None]:
     """Frames of `video` with their tracks, lazily, one tracker for the whole video.
 
     A reader thread decodes and letterboxes ahead of the network; the calling thread runs the
@@ -191,7 +191,8 @@ def run_video_job(
     *,
     progress: bool = True,
     write_video: bool = True,
-    first_frame_id: int = 1,
+    start: int = 0,
+    frames: int | None = None,
 ) -> VideoSummary:
     """Track `source` into `out_dir` (see `FramePipeline.track_video`): `track_stream` feeds a
     writer thread that draws and encodes, while the result rows collect here."""
@@ -203,11 +204,11 @@ def run_video_job(
     state = StreamState()
     rows: list[MotRow] = []
     started = time.perf_counter()
-    frames = 0
+    count = 0
 
     # Opened inside: an input that cannot be opened also clears an earlier run's results.
     with AtomicOutputs(out_dir) as outputs:
-        video = source if isinstance(source, VideoSource) else open_video(source)
+        video = open_clip(source, start, frames)
         writer: VideoWriter | None = None
         if write_video:
             writer = VideoWriter(
@@ -227,10 +228,10 @@ def run_video_job(
         finished = False
         if writer is not None:
             _start(writer_stage, write, stop)
-        stream = track_stream(pipeline, video, state, first_frame_id=first_frame_id)
+        stream = track_stream(pipeline, video, state, first_frame_id=start + 1)
         try:
             for result in stream:
-                frames += 1
+                count += 1
                 rows.extend(_mot_rows(result.frame_id, result.tracks))
                 if writer is not None:
                     _put(tracked, (result.image, [_track_box(t) for t in result.tracks]), stop)
@@ -257,11 +258,11 @@ def run_video_job(
         state.timings.encode = writer_stage.seconds
         summary = VideoSummary(
             video=video.name,
-            frames=frames,
+            frames=count,
             width=video.width,
             height=video.height,
             source_fps=video.fps,
-            fps=frames / seconds if seconds > 0 else 0.0,
+            fps=count / seconds if seconds > 0 else 0.0,
             seconds=seconds,
             tracks=len({row[1] for row in rows}),
             timings=state.timings,
@@ -276,6 +277,7 @@ def run_video_job(
                 "backend": pipeline.network.name,
             },
             truncated=state.truncated is not None,
+            first_frame=start + 1,
         )
         write_results(outputs, summary, rows)
     return summary

@@ -13,6 +13,7 @@ from fairmot.video.reader import (
     TruncatedVideoError,
     VideoError,
     VideoSource,
+    open_clip,
     open_video,
 )
 from fairmot.video.writer import VideoWriter, h264_available
@@ -31,6 +32,7 @@ __all__ = [
     "VideoWriter",
     "colour_for_id",
     "h264_available",
+    "open_clip",
     "open_video",
     "write_results",
 ]

@@ -87,6 +87,15 @@ def open_video(path: str | Path, *, fps: float | None = None) -> VideoSource:
     return VideoFileSource(path)
 
 
+def open_clip(
+    source: VideoSource | str | Path, start: int = 0, frames: int | None = None
+) -> VideoSource:
+    """`source` (opened with `open_video` when a path), cut to `frames` frames from index
+    `start` when asked."""
+    video = source if isinstance(source, VideoSource) else open_video(source)
+    return video if start == 0 and frames is None else ClipSource(video, start, frames)
+
+
 class VideoFileSource(VideoSource):
     """A video file decoded by OpenCV (FFmpeg backend)."""
 
