@@ -25,17 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 
-# Spinning OpenMP workers steal the cores the decode/encode threads (and, on a shared machine,
-# other processes) need: on a loaded 2-core machine forward passes ran ~4x slower with the
-# default policy. Read when torch loads, so it is set before the import.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import fairmot  # noqa: F401  # first: its thread policy must be set before torch loads
 
+# isort: split
 import cv2
 import numpy as np
 import torch
 
+from fairmot.backends import BACKENDS, load_network
 from fairmot.decode import DEFAULT_CONF_THRES, decode_raw
-from fairmot.model import LoadedModel, ModelCard, build_model, load_artifact
+from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
 from fairmot.pipeline import FramePipeline
 from fairmot.video import VideoWriter, open_video
 
@@ -84,8 +83,8 @@ def random_lite(
         model.hm[-1].weight.mul_(HM_GAIN)
         model.wh[-1].weight.zero_()
         model.wh[-1].bias.copy_(torch.tensor(LTRB))
-        image = FramePipeline(loaded).prepare(sample_frame).image
-        raw = decode_raw(model(FramePipeline(loaded).network_input([image])))
+        pipeline = FramePipeline(loaded)
+        raw = decode_raw(pipeline.network([pipeline.prepare(sample_frame).image]))
         target = raw.scores[0, DETECTIONS_PER_FRAME - 1]
         model.hm[-1].bias.sub_(torch.logit(target) - torch.logit(torch.tensor(DEFAULT_CONF_THRES)))
     return loaded
@@ -101,10 +100,8 @@ def model_only(pipeline: FramePipeline, video_path: Path) -> tuple[float, float,
 
     def forward(batch: list[np.ndarray]) -> float:
         nonlocal cpu
-        tensor = pipeline.network_input(batch)
         tick, cpu_tick = time.perf_counter(), time.process_time()
-        with torch.inference_mode():
-            pipeline.model(tensor)
+        pipeline.network(batch)  # input conversion and forward pass, as the pipeline runs it
         cpu += time.process_time() - cpu_tick
         return time.perf_counter() - tick
 
@@ -135,10 +132,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best kept")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default all)")
     parser.add_argument(
-        "--memory-format",
-        choices=["auto", "nchw", "nhwc"],
-        default="auto",
-        help="network memory format (auto: the pipeline's default, NHWC on CPUs)",
+        "--backend", choices=BACKENDS, default="auto", help="network runtime (default: auto)"
     )
     parser.add_argument("--no-video", action="store_true", help="pipeline without annotated.mp4")
     args = parser.parse_args()
@@ -153,24 +147,19 @@ def main() -> None:
             width=width,
             height=height,
         )
-        if args.model:
-            loaded = load_artifact(args.model)
-        else:
+        model_path = args.model
+        if model_path is None:
             loaded = random_lite(
                 *LITE_INPUT, sample_frame=next(iter(open_video(video))), arch=args.arch
             )
-        card = loaded.card
-        pipeline = FramePipeline(
-            loaded,
-            batch_size=args.batch_size,
-            channels_last={"auto": None, "nchw": False, "nhwc": True}[args.memory_format],
-        )
+            model_path = save_artifact(loaded.model, loaded.card, Path(tmp) / "model")
+        network = load_network(model_path, backend=args.backend, device="cpu")
+        card = network.card
+        pipeline = FramePipeline(network, batch_size=args.batch_size)
         print(
             f"video {width}x{height} {args.fps} fps {args.seconds:g} s (H.264); model {card.arch} "
-            f"at {card.input_w}x{card.input_h}, batch {args.batch_size}, "
-            f"{torch.get_num_threads()} torch threads, OMP_WAIT_POLICY "
-            f"{os.environ['OMP_WAIT_POLICY']}, memory format "
-            f"{'channels_last' if pipeline.channels_last else 'contiguous'}"
+            f"at {card.input_w}x{card.input_h}, batch {args.batch_size}, backend {network.name}, "
+            f"{torch.get_num_threads()} threads, OMP_WAIT_POLICY {os.environ['OMP_WAIT_POLICY']}"
         )
         pipeline.detect([np.zeros((height, width, 3), np.uint8)] * args.batch_size)  # warm-up
         best_model = best_pipe = 0.0
