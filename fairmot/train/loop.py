@@ -324,6 +324,7 @@ def train(
             state.global_step += 1
             for name in LOSS_NAMES:
                 sums[name] += stats[name]
+            state.steps.append({"step": state.global_step, **{n: stats[n] for n in LOSS_NAMES}})
             count += 1
             progress.update(1)
             progress.set_postfix(loss=f"{stats['loss']:.3f}")
@@ -377,7 +378,7 @@ def train(
     if dist.is_main:
         model.eval()
         metrics["train_minutes"] = round((time.monotonic() - started) / 60, 3)
-        write_artifact(model, card, metrics, model_dir, state.history, say)
+        write_artifact(model, card, metrics, model_dir, state.steps, say)
     dist.barrier()
     return TrainResult(
         model_dir=model_dir,
@@ -442,7 +443,7 @@ def write_artifact(
     card: Any,
     metrics: dict[str, float],
     model_dir: Path,
-    history: list[dict[str, float]],
+    steps: list[dict[str, float]],
     log: Log,
 ) -> None:
     """model.pt + model.json (card with hyperparameters, nID, final metrics) + loss curve PNG."""
@@ -452,7 +453,7 @@ def write_artifact(
     final = card.model_copy(update={"metrics": metrics})
     model_dir.mkdir(parents=True, exist_ok=True)
     save_artifact(model.cpu() if hasattr(model, "cpu") else model, final, model_dir)
-    if history:
+    if steps:
         with contextlib.suppress(ImportError):
-            plot_loss_curves(history, model_dir / "loss_curve.png")
+            plot_loss_curves(steps, model_dir / "loss_curve.png")
     log(f"model written to {model_dir}")
