@@ -12,26 +12,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
-from test_pipeline import HM_GAIN, LTRB
+from test_pipeline import loaded  # noqa: F401  # the calibrated random-init lite fixture
 
 from fairmot.cli import build_parser, hyphenate, main
-from fairmot.model import ModelCard, build_model, save_artifact
+from fairmot.model import LoadedModel, save_artifact
 
 W, H, FPS, FRAMES = 128, 64, 25, 30
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Random weights calibrated as in test_pipeline: sharp heatmap peaks, upright boxes."""
-    card = ModelCard(arch="lite", input_w=W, input_h=H, hyperparameters={"conf_thres": 0.8})
-    torch.manual_seed(0)
-    model = build_model(card).eval()
-    with torch.no_grad():
-        model.hm[-1].weight.mul_(HM_GAIN)
-        model.wh[-1].weight.zero_()
-        model.wh[-1].bias.copy_(torch.tensor(LTRB))
-    return save_artifact(model, card, tmp_path_factory.mktemp("cli") / "m")
+def model_dir(loaded: LoadedModel, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    return save_artifact(loaded.model, loaded.card, tmp_path_factory.mktemp("cli") / "m")
 
 
 @pytest.fixture(scope="module")
