@@ -110,7 +110,8 @@ class Model:
         Default: write the CLI's outputs (annotated.mp4 unless `save_video=False`, tracks.txt,
         tracks.json, summary.json) into `out` (default runs/track), or into the first free
         `out2`, `out3`... when `out` holds an earlier run and not `exist_ok`; returns the summary.
-        With `stream=True`: per-frame results, lazily, and no files.
+        With `stream=True`: per-frame results, lazily, and no files. A truncated video keeps
+        the frames that decoded: the summary says `truncated`, a stream simply ends there.
         """
         if stream:
             if out is not None:

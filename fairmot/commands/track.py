@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "or a folder of images (a MOT Challenge sequence or its img1/). Writes into OUT: "
             "annotated.mp4, tracks.txt, tracks.json and summary.json (an H.264 video with boxes, ids and trails; MOT "
             "Challenge results; per-frame JSON; frame count, speed and per-stage timings). "
-            "Files appear only when the run succeeds."
+            "Files appear only when the run succeeds; a truncated video keeps the frames that "
+            "decoded (summary.json says truncated: true; exit status 1)."
         ),
     )
     parser.add_argument("video", type=Path, metavar="VIDEO|IMG_DIR", help="input video or folder")
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         required=True,
-        help="model artifact: model.tar.gz, a directory with model.pt + model.json, or a .pt",
+        help="model: model.tar.gz, a directory with model.pt + model.json, a .pt/.pth, or an "
+        ".onnx from `fairmot export`",
     )
     parser.add_argument(
         "--out",
