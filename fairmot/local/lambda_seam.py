@@ -28,6 +28,7 @@ from typing import Any
 from fairmot.local.seam import Patches
 
 DEFAULT_TIMEOUT_S = 3  # Lambda's default function timeout
+TIMEOUT_ERROR = "Sandbox.Timedout"  # the error name Lambda gives a function past its Timeout
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class LocalFunction:
     code_dir: Path
     handler: str  # "module.function", module path relative to code_dir (dots for packages)
     environment: dict[str, str] = field(default_factory=dict)
-    timeout_s: int = DEFAULT_TIMEOUT_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = 128
     arn: str = ""
 
@@ -50,7 +51,7 @@ class LambdaContext:
     function_name: str
     invoked_function_arn: str
     memory_limit_in_mb: int
-    timeout_s: int
+    timeout_s: float
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
@@ -163,16 +164,38 @@ def invoke_function(name_or_arn: str, event: Any) -> tuple[Any, str | None]:
             memory_limit_in_mb=function.memory_mb,
             timeout_s=function.timeout_s,
         )
+        return _run_with_timeout(function, event, context)
+
+
+def _run_with_timeout(
+    function: LocalFunction, event: Any, context: LambdaContext
+) -> tuple[Any, str | None]:
+    """Run the handler; past the function's Timeout answer as Lambda does (Sandbox.Timedout).
+
+    A Python thread cannot be killed: a timed-out handler runs on, detached, but its answer is
+    dropped and the invocation has failed, which is what a state machine's Retry/Catch sees.
+    """
+    outcome: list[tuple[Any, str | None]] = []
+
+    def call() -> None:
         try:
             handler = load_handler(function)
-            return handler(event, context), None
+            outcome.append((handler(event, context), None))
         except Exception as error:  # Lambda reports any exception as the function's error
             payload = {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_exception(error)[-5:],
             }
-            return payload, "Unhandled"
+            outcome.append((payload, "Unhandled"))
+
+    worker = threading.Thread(target=call, name=f"lambda-{function.name}", daemon=True)
+    worker.start()
+    worker.join(function.timeout_s)
+    if outcome:
+        return outcome[0]
+    message = f"Task timed out after {function.timeout_s:.2f} seconds"
+    return {"errorType": TIMEOUT_ERROR, "errorMessage": message}, "Unhandled"
 
 
 def install(patches: Patches) -> None:
