@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "upload_dataset",
     "client",
     "local",
+    "console",
 )
 
 
