@@ -98,12 +98,12 @@ def _when(value: Any) -> str:
 
 def current_state(sfn: Any, execution_arn: str) -> str | None:
     """The state an execution is in (or failed in): the newest state entered in its history."""
-    history = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True)["events"]
-    for event in history:
-        details = event.get("stateEnteredEventDetails")
-        if details:
-            return str(details["name"])
-    return None
+    # moto's history ignores reverseOrder: read it forwards and keep the last state entered.
+    history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    return str(entered[-1]) if entered else None
 
 
 def executions(stack: RunningStack) -> Iterator[tuple[str, dict[str, Any]]]:
