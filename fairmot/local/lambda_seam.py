@@ -42,6 +42,7 @@ class LocalFunction:
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = 128
     arn: str = ""
+    layer_dirs: tuple[Path, ...] = ()  # Lambda layers: their python/ (or root) joins sys.path
 
 
 @dataclass
@@ -137,9 +138,12 @@ def load_handler(function: LocalFunction) -> Callable[[Any, Any], Any]:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         code_dir = str(function.code_dir)
-        # Sibling modules of the handler (shared helpers) import as they would in the zip.
-        if code_dir not in sys.path:
-            sys.path.insert(0, code_dir)
+        # Sibling modules of the handler (shared helpers) import as they would in the zip, and
+        # layers' modules as Lambda's /opt/python.
+        layers = [d / "python" if (d / "python").is_dir() else d for d in function.layer_dirs]
+        for folder in [*map(str, layers), code_dir]:
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
         spec.loader.exec_module(module)
         _modules[function.name] = module
     handler: Callable[[Any, Any], Any] = getattr(module, attribute)

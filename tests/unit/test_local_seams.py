@@ -41,6 +41,8 @@ def _patched_targets() -> list[tuple[Any, str]]:
         (Rule, "send_to_targets"),
         (EventsBackend, "put_events"),
         (SageMakerModelBackend, "create_training_job"),
+        (SageMakerModelBackend, "create_processing_job"),
+        (SageMakerModelBackend, "create_hyper_parameter_tuning_job"),
         (SageMakerModelBackend, "create_endpoint"),
         (SageMakerRuntimeResponse, "invoke_endpoint"),
         (state_task_factory, "state_task_service_for"),
