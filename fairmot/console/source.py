@@ -23,6 +23,9 @@ RESULTS_PREFIX = "results/"
 VIDEO_NAME = "annotated.mp4"
 JOB_KINDS = {
     # kind -> (list call, summaries key, name field, status field, describe call, log group)
+    "tuning": ("list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
+               "HyperParameterTuningJobName", "HyperParameterTuningJobStatus",
+               "describe_hyper_parameter_tuning_job", None),
     "training": ("list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
                  "TrainingJobStatus", "describe_training_job", "/aws/sagemaker/TrainingJobs"),
     "processing": ("list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
@@ -180,7 +183,7 @@ class ConsoleSource:
 
     def job(self, kind: str, name: str) -> dict[str, Any]:
         if kind not in JOB_KINDS:
-            raise ConsoleError(f"unknown job kind {kind!r}: training or processing")
+            raise ConsoleError(f"unknown job kind {kind!r}: choose from {', '.join(JOB_KINDS)}")
         _, _, name_field, status_field, describe, _ = JOB_KINDS[kind]
         try:
             described = getattr(self.client("sagemaker"), describe)(**{name_field: name})
@@ -197,11 +200,13 @@ class ConsoleSource:
         }
 
     def job_log(self, kind: str, name: str) -> str:
+        group = JOB_KINDS[kind][5]
         if self.work_dir is not None:
             path = self.work_dir / kind / name / "log.txt"
             return path.read_text(errors="replace") if path.is_file() else ""
+        if group is None:  # a tuning job logs nothing itself; its training jobs do
+            return ""
         logs = self.client("logs")
-        group = JOB_KINDS[kind][5]
         streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=name + "/")
         lines: list[str] = []
         for stream in streams.get("logStreams", []):
@@ -220,21 +225,12 @@ class ConsoleSource:
 
 def local_source(state_dir: Path) -> ConsoleSource:
     """The stack `fairmot local up` runs in state_dir."""
-    from fairmot.local.operator import RunningStack, StackNotRunning
+    from fairmot.local.operator import RunningStack, StackNotRunning, view
 
     try:
-        stack = RunningStack.open(state_dir)
+        return view(RunningStack.open(state_dir))
     except StackNotRunning as error:
         raise ConsoleError(str(error)) from error
-    buckets = list((stack.description.get("buckets") or {}).values())
-    return ConsoleSource(
-        client=stack.client,
-        state_machines=dict(stack.description.get("state_machines") or {}),
-        bucket=buckets[0] if len(buckets) == 1 else None,
-        queue_url=stack.results_queue_url(),
-        work_dir=stack.work_dir,
-        events_log=stack.events_log,
-    )
 
 
 def deployed_source(stack_name: str, region: str | None = None) -> ConsoleSource:

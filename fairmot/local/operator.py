@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairmot.local.daemon import STATE_FILE, running_pid
 from fairmot.local.sagemaker_jobs import s3_parts
+
+if TYPE_CHECKING:
+    from fairmot.console.source import ConsoleSource
 
 TEST_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -92,85 +93,54 @@ class RunningStack:
 # ---- status ---------------------------------------------------------------------------------
 
 
-def _when(value: Any) -> str:
-    return value.strftime("%H:%M:%S") if isinstance(value, datetime) else "-"
+def view(stack: RunningStack) -> ConsoleSource:
+    """The console's reader over this stack: executions, jobs, events, videos."""
+    from fairmot.console.source import ConsoleSource
+
+    buckets = list((stack.description.get("buckets") or {}).values())
+    return ConsoleSource(
+        client=stack.client,
+        state_machines=dict(stack.description.get("state_machines") or {}),
+        bucket=buckets[0] if len(buckets) == 1 else None,
+        queue_url=stack.results_queue_url(),
+        work_dir=stack.work_dir,
+        events_log=stack.events_log,
+    )
 
 
-def current_state(sfn: Any, execution_arn: str) -> str | None:
-    """The state an execution is in (or failed in): the newest state entered in its history."""
-    # moto's history ignores reverseOrder: read it forwards and keep the last state entered.
-    history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    entered = [
-        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
-    ]
-    return str(entered[-1]) if entered else None
-
-
-def executions(stack: RunningStack) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(state machine logical id, execution summary) for every execution, newest first."""
-    sfn = stack.client("stepfunctions")
-    for logical, arn in (stack.description.get("state_machines") or {}).items():
-        for execution in sfn.list_executions(stateMachineArn=arn)["executions"]:
-            yield logical, execution
-
-
-def jobs(stack: RunningStack) -> list[dict[str, Any]]:
-    """Every SageMaker job: kind, name, status, start and end (None while running)."""
-    sagemaker = stack.client("sagemaker")
-    found: list[dict[str, Any]] = []
-    listings = (
-        ("tuning", "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
-         "HyperParameterTuningJobName", "HyperParameterTuningJobStatus"),
-        ("training", "list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
-         "TrainingJobStatus"),
-        ("processing", "list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
-         "ProcessingJobStatus"),
-    )  # fmt: skip
-    for kind, action, key, name_field, status_field in listings:
-        for summary in getattr(sagemaker, action)().get(key, []):
-            found.append(
-                {
-                    "kind": kind,
-                    "name": summary[name_field],
-                    "status": summary[status_field],
-                    "created": summary.get("CreationTime"),
-                }
-            )
-    return found
-
-
-def endpoints(stack: RunningStack) -> list[dict[str, Any]]:
-    answer = stack.client("sagemaker").list_endpoints()
-    return [{"name": e["EndpointName"], "status": e["EndpointStatus"]} for e in answer["Endpoints"]]
+def _clock(iso: str | None) -> str:
+    return iso[11:19] if iso else "-"
 
 
 def status_lines(stack: RunningStack) -> list[str]:
     """`fairmot local status`: executions with their current state, jobs, endpoints."""
-    sfn = stack.client("stepfunctions")
+    source = view(stack)
     lines = ["executions:"]
-    for logical, execution in executions(stack):
-        state = current_state(sfn, execution["executionArn"]) or "-"
+    for e in source.executions():
+        state = (source.execution(e["arn"])["visited"] or ["-"])[-1]
         lines.append(
-            f"  {logical:<28} {execution['status']:<10} {_when(execution.get('startDate'))}"
-            f"-{_when(execution.get('stopDate'))}  {state:<24} {execution['name']}"
+            f"  {e['machine']:<28} {e['status']:<10} {_clock(e['start'])}-{_clock(e['stop'])}"
+            f"  {state:<24} {e['name']}"
         )
     lines.append("jobs:")
-    lines += [f"  {j['kind']:<10} {j['status']:<11} {j['name']}" for j in jobs(stack)]
+    lines += [f"  {j['kind']:<10} {j['status']:<11} {j['name']}" for j in source.jobs()]
     lines.append("endpoints:")
-    lines += [f"  {e['status']:<11} {e['name']}" for e in endpoints(stack)]
+    answer = stack.client("sagemaker").list_endpoints()
+    lines += [f"  {e['EndpointStatus']:<11} {e['EndpointName']}" for e in answer["Endpoints"]]
     return lines
 
 
 def wait_until_idle(stack: RunningStack, timeout_s: float, poll_s: float = 1.0) -> list[str]:
     """Wait until no execution runs and no job is active; return the failed executions' names."""
+    source = view(stack)
     deadline = time.monotonic() + timeout_s
     while True:
-        found = list(executions(stack))
-        busy = any(e["status"] == "RUNNING" for _, e in found) or any(
-            j["status"] in ACTIVE_JOB for j in jobs(stack)
+        found = source.executions()
+        busy = any(e["status"] == "RUNNING" for e in found) or any(
+            j["status"] in ACTIVE_JOB for j in source.jobs()
         )
         if not busy:
-            return [e["name"] for _, e in found if e["status"] != "SUCCEEDED"]
+            return [e["name"] for e in found if e["status"] != "SUCCEEDED"]
         if time.monotonic() > deadline:
             raise TimeoutError(f"the stack was still busy after {timeout_s:.0f}s")
         time.sleep(poll_s)
@@ -193,11 +163,7 @@ def execution_lines(stack: RunningStack, name_or_arn: str) -> list[str] | None:
     """An execution's history, one line per event (state names, errors and causes)."""
     sfn = stack.client("stepfunctions")
     arn = next(
-        (
-            e["executionArn"]
-            for _, e in executions(stack)
-            if name_or_arn in (e["name"], e["executionArn"])
-        ),
+        (e["arn"] for e in view(stack).executions() if name_or_arn in (e["name"], e["arn"])),
         None,
     )
     if arn is None:
@@ -210,7 +176,8 @@ def execution_lines(stack: RunningStack, name_or_arn: str) -> list[str] | None:
         text = details.get("name") or details.get("error") or ""
         if details.get("cause"):
             text += f": {details['cause']}"
-        lines.append(f"{_when(event.get('timestamp'))} {event['type']:<28} {text}".rstrip())
+        when = event["timestamp"].strftime("%H:%M:%S")
+        lines.append(f"{when} {event['type']:<28} {text}".rstrip())
     return lines
 
 
