@@ -7,7 +7,7 @@ TOOLS := .venv-tools
 DEPS_HASH := $(shell cat pyproject.toml requirements-tools.txt 2>/dev/null | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
-TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands
+TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands fairmot/console
 
 .PHONY: venv tools browser test test-fast lint format demo clean
 
