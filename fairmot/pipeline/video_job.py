@@ -127,7 +127,7 @@ def run_video_job(
             _put(decoded, (frame, prepared), stop)
         _put(decoded, _End(), stop)
 
-    # Opened inside: an input that cannot be opened also clears an earlier run's results.
+    # Opened inside: an input that cannot be opened fails here, earlier results untouched.
     with AtomicOutputs(out_dir) as outputs:
         video = source if isinstance(source, VideoSource) else open_video(source)
         writer: VideoWriter | None = None
