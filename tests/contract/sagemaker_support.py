@@ -125,3 +125,17 @@ def process_status(pid: int) -> dict[str, int]:
         if name in ("Threads", "VmHWM", "VmRSS"):
             fields[name] = int(value.split()[0])
     return fields
+
+
+def wait_for_sigterm_handler(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Block until `process` catches SIGTERM (its SigCgt mask in /proc): the earliest moment a
+    stop can be handled, which the entry points reach before loading anything."""
+    import signal
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:") and int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1:
+                return
+        time.sleep(0.002)
+    raise AssertionError("the process never installed a SIGTERM handler")
