@@ -17,7 +17,8 @@ answer requests, however many connections are open), FAIRMOT_MAX_CONNECTIONS (51
 FAIRMOT_BODY_BUDGET_MB (256: request bodies held at once), FAIRMOT_MAX_FRAME_PIXELS (4096x4096: a
 larger frame is a 413, refused from its header before decoding), FAIRMOT_DECODE_BUDGET_MB (512:
 decoded and letterboxed frames held at once; a request waits for room until its deadline).
-Peak memory is the loaded model plus the two budgets plus 128 KiB per open connection.
+Peak memory: that of the warmed-up server (model loaded, full batches run) plus the two budgets
+plus 128 KiB per open connection (bench/endpoint.py --load checks it).
 """
 
 from __future__ import annotations
