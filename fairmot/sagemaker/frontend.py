@@ -165,8 +165,8 @@ class FrontEnd:
             deadline = time.monotonic() + limits.request_deadline_s
             try:
                 async with asyncio.timeout(limits.request_deadline_s):
-                    head, length = await self._read_head(first, reader, writer)
-                    body, held = await self._read_body(reader, writer, length)
+                    head, length, expects_continue = await self._read_head(first, reader)
+                    body, held = await self._read_body(reader, writer, length, expects_continue)
             except TimeoutError:
                 self._log(
                     f"serve: request from {peer[0]}:{peer[1]} not received within "
@@ -189,9 +189,10 @@ class FrontEnd:
                 return
 
     async def _read_head(
-        self, first: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> tuple[bytes, int]:
-        """The request line and headers, and the body length they declare (413s answered here)."""
+        self, first: bytes, reader: asyncio.StreamReader
+    ) -> tuple[bytes, int, bool]:
+        """The request line and headers, the body length they declare (413s answered here) and
+        whether the client waits for 100 Continue before sending the body."""
         try:
             head = first + await reader.readuntil(HEADER_END)
         except asyncio.LimitOverrunError:
@@ -211,17 +212,13 @@ class FrontEnd:
         length_text = lengths.pop() if lengths else "0"
         if not (length_text.isascii() and length_text.isdigit()):
             # Body framing is unknown: the HTTP layer answers (411) and the connection closes.
-            return head, 0
+            return head, 0, False
         length = int(length_text)
         if length > self.limits.max_body_bytes:
-            await self._drain_oversized(reader, writer, length)
-        if length and (headers.get("Expect") or "").lower() == "100-continue":
-            writer.write(CONTINUE)
-        return head, length
+            await self._drain_oversized(reader, length)
+        return head, length, (headers.get("Expect") or "").lower() == "100-continue"
 
-    async def _drain_oversized(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int
-    ) -> None:
+    async def _drain_oversized(self, reader: asyncio.StreamReader, length: int) -> None:
         message = (
             f"body of {length} bytes exceeds SageMaker's 6 MB payload limit; "
             "send fewer frames per request or smaller images"
@@ -239,7 +236,11 @@ class FrontEnd:
         raise _Refused(413, message)
 
     async def _read_body(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        length: int,
+        expects_continue: bool,
     ) -> tuple[bytes, int]:
         """The body, and the bytes reserved for it in the body budget (released by the caller)."""
         held = length * BODY_MEMORY_FACTOR
@@ -249,6 +250,8 @@ class FrontEnd:
             raise _Refused(413, f"the request body {error}") from None
         if not granted:
             raise _Refused(503, "the endpoint is holding too many request bodies; retry later")
+        if length and expects_continue:  # only now: a refused body is never invited
+            writer.write(CONTINUE)
         try:
             return await reader.readexactly(length), held
         except BaseException:
