@@ -118,8 +118,10 @@ class FrontEnd:
         )
         self.address = server.sockets[0].getsockname()[:2]
         self._ready.set()
-        async with server:
-            await self._stopping.wait()
+        await self._stopping.wait()
+        # Not `async with server`: since Python 3.12 its exit waits for every open connection,
+        # idle keep-alive ones included; asyncio.run cancels their tasks instead.
+        server.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or ("?", 0)
@@ -143,6 +145,10 @@ class FrontEnd:
             self._log(f"serve: connection from {peer[0]}:{peer[1]} stopped reading: closed")
         except Exception as error:  # a bug: this connection ends, the server lives; one line
             self._log(f"serve: connection from {peer[0]}:{peer[1]} failed: {error!r}")
+        except asyncio.CancelledError:
+            # The server is stopping. Ending normally: asyncio 3.11 prints a traceback for every
+            # connection task that ends cancelled.
+            pass
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError, TimeoutError):

@@ -77,7 +77,7 @@ def wait_for_ping(url: str, process: subprocess.Popen[str], timeout: float = 60)
             with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # busy loading: retry
             pass
         time.sleep(0.1)
     raise AssertionError("serve did not become ready")

@@ -241,3 +241,16 @@ def test_a_client_that_expects_100_continue_is_invited_then_answered(server: Ser
         assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
         sock.sendall(body)
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_sigterm_with_connections_open_exits_0_and_quietly(server: Server) -> None:
+    """Last in this module: it stops the shared server."""
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
+    idle[0].sendall(b"POST /invocations HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
+    time.sleep(0.5)
+    logged_before = len(server.log_lines())
+    server.process.terminate()
+    assert server.process.wait(timeout=60) == 0
+    assert not any("Traceback" in line for line in server.log_lines()[logged_before:])
+    for sock in idle:
+        sock.close()
