@@ -81,6 +81,10 @@ def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
     return names
 
 
+def write_manifest(paths: ProcessingPaths, manifest: RunManifest) -> None:
+    write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+
+
 def fail(paths: ProcessingPaths, message: str, code: int = 1) -> int:
     paths.message_file.parent.mkdir(parents=True, exist_ok=True)
     paths.message_file.write_text(message + "\n")
@@ -114,7 +118,7 @@ def run(paths: ProcessingPaths) -> int:
     except ProcessingStopped:
         manifest.stopped = True
         manifest.seconds = round(time.perf_counter() - started, 3)
-        write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+        write_manifest(paths, manifest)
         in_progress = [f["video"] for f in manifest.failures if f["error"] == STOPPED]
         during = f" during {in_progress[0]}" if in_progress else ""
         done = len(manifest.outputs) + len(manifest.failures) - len(in_progress)
@@ -148,7 +152,7 @@ def _track_all(
             reason = f"{type(error).__name__}: {error}"
             print(f"  failed: {reason}", file=sys.stderr, flush=True)
             manifest.failures.append({"video": relative, "error": reason})
-            write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+            write_manifest(paths, manifest)
             continue
         print(
             f"  {summary.frames} frames, {summary.tracks} tracks, {summary.fps:.1f} fps", flush=True
@@ -164,10 +168,10 @@ def _track_all(
             }
         )
         # As videos finish, so a stopped or killed job still lists what it completed.
-        write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+        write_manifest(paths, manifest)
     manifest.seconds = round(time.perf_counter() - started, 3)
     manifest.finished = True
-    write_json_atomic(paths.output_dir / MANIFEST, asdict(manifest))
+    write_manifest(paths, manifest)
     if not manifest.outputs:
         first = manifest.failures[0]
         return fail(
