@@ -243,6 +243,12 @@ def test_a_client_that_expects_100_continue_is_invited_then_answered(server: Ser
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
 
 
+def test_deeply_nested_json_is_a_400_not_a_500(server: Server) -> None:
+    for body in (b"[" * 200_000, b'{"a":' * 100_000):
+        status, answer = post(server.port, body)
+        assert status == 400 and "nested too deeply" in str(answer["error"])
+
+
 def test_sigterm_with_connections_open_exits_0_and_quietly(server: Server) -> None:
     """Last in this module: it stops the shared server."""
     idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
