@@ -229,7 +229,6 @@ class InvocationHandler(BaseHTTPRequestHandler):
         self.rfile = io.BytesIO(raw)
         self.response = self.wfile = io.BytesIO()
         self.client_address = peer
-        self.server = context  # type: ignore[assignment]
         self.context = context
         self.deadline = deadline
         self.close_connection = True
