@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "track",
     "eval",
     "export",
+    "weights",
     "upload_dataset",
     "client",
     "local",

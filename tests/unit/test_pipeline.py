@@ -70,20 +70,18 @@ def test_batched_detection_equals_frame_by_frame_and_maps_to_each_frames_pixels(
     batched = pipeline.detect(frames)
     single = [FramePipeline(loaded, batch_size=1).detect([f])[0] for f in frames]
     assert len(batched) == len(frames)
-    for a, b, frame in zip(batched, single, frames, strict=True):
+    for a, b in zip(batched, single, strict=True):
         assert len(a) > 0
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
         assert (a.scores > CONF).all()
         assert a.embeddings.shape == (len(a), loaded.card.reid_dim)
-        h, w = frame.shape[:2]
-        assert (a.boxes >= 0).all() and (a.boxes[:, [0, 2]] <= w).all()
-        assert (a.boxes[:, [1, 3]] <= h).all()
-    # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96.
-    sizes = batched[0].boxes[:, 2:] - batched[0].boxes[:, :2]
-    inner = (batched[0].boxes[:, 0] > 0) & (batched[0].boxes[:, 2] < 320)
-    inner &= (batched[0].boxes[:, 1] > 0) & (batched[0].boxes[:, 3] < 192)
-    np.testing.assert_allclose(sizes[inner], [[48, 96]] * int(inner.sum()), atol=0.1)
+    # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96,
+    # also those crossing the frame's border (boxes are amodal, not clipped).
+    boxes = batched[0].boxes
+    sizes = boxes[:, 2:] - boxes[:, :2]
+    assert (boxes[:, 0] < 0).any() or (boxes[:, 1] < 0).any()
+    np.testing.assert_allclose(sizes, [[48, 96]] * len(sizes), atol=0.1)
 
 
 def test_output_filter_drops_small_and_wide_boxes() -> None:

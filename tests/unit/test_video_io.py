@@ -197,3 +197,11 @@ def test_stale_staging_of_a_killed_run_is_removed(tmp_path: Path) -> None:
     assert sorted(remove_stale_staging(tmp_path)) == sorted(stale)
     assert not any(p.exists() for p in stale) and kept.is_file()
     assert remove_stale_staging(tmp_path / "missing") == []
+
+
+def test_a_box_past_the_left_edge_keeps_its_label_on_the_picture() -> None:
+    # Amodal boxes may start left of the frame: the label is drawn from x = 0.
+    frame = np.zeros((H, W, 3), np.uint8)
+    Annotator().draw(frame, [TrackBox(track_id=3, box=(-30.0, 30.0, 20.0, 90.0), score=0.9)])
+    label_rows = frame[:30, :8]
+    assert (label_rows == np.array(colour_for_id(3))).all(axis=2).any()
