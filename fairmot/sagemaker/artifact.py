@@ -44,10 +44,11 @@ def choose_device(env: dict[str, str] | None = None) -> str:
 
 
 def load_pipeline(folder: Path, *, batch_size: int) -> Any:
-    """Load the artifact in `folder` and wrap it in a fairmot.pipeline.FramePipeline."""
-    from fairmot.model import load_artifact
+    """Load the artifact in `folder` on FAIRMOT_BACKEND (auto, torch, onnxruntime; see
+    fairmot.backends) and wrap it in a fairmot.pipeline.FramePipeline."""
+    from fairmot.backends import load_network
     from fairmot.pipeline import FramePipeline
 
-    device = choose_device()
-    loaded = load_artifact(resolve_artifact(folder), device=device)
-    return FramePipeline(loaded, device=device, batch_size=batch_size)
+    backend = os.environ.get("FAIRMOT_BACKEND", "auto")
+    network = load_network(resolve_artifact(folder), backend=backend, device=choose_device())
+    return FramePipeline(network, batch_size=batch_size)

@@ -172,6 +172,7 @@ def train_one_epoch(run: Run, epoch: int, extra: dict[str, Any]) -> EpochResult:
         state.global_step += 1
         for name in LOSS_NAMES:
             sums[name] += stats[name]
+        state.steps.append({"step": state.global_step, **{n: stats[n] for n in LOSS_NAMES}})
         count += 1
         progress.update(1)
         progress.set_postfix(loss=f"{stats['loss']:.3f}")

@@ -8,6 +8,7 @@ hyperparameter over as a string, so `TrainConfig.from_strings` is the one parser
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from typing import Any, Literal
 
@@ -128,7 +129,7 @@ class TrainConfig(BaseModel):
             cleaned[key] = _unquote(raw)
         if unknown:
             raise HyperparameterError(
-                f"unknown hyperparameter(s) {', '.join(sorted(unknown))}; "
+                f"unknown hyperparameter(s) {', '.join(_with_suggestion(k) for k in sorted(unknown))}; "
                 f"valid: {', '.join(sorted(known))}"
             )
         return cls.checked(cleaned)
@@ -162,6 +163,12 @@ def _unquote(raw: Any) -> Any:
     return raw
 
 
+def _with_suggestion(key: str) -> str:
+    """`lr_stp (did you mean lr_step?)`: the closest real name of a misspelt hyperparameter."""
+    close = difflib.get_close_matches(key, TrainConfig.model_fields, n=1, cutoff=0.6)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
 def describe_validation_error(error: ValidationError, values: dict[str, Any]) -> str:
     """One line naming each bad hyperparameter, the value given and what was expected."""
     parts = []
@@ -181,13 +188,14 @@ def describe_validation_error(error: ValidationError, values: dict[str, Any]) ->
 
 
 def add_hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
-    """`--key value` for every hyperparameter (strings, parsed by the schema afterwards)."""
+    """`--key-name value` for every hyperparameter (strings, parsed by the schema afterwards);
+    fairmot.cli accepts the reference's `--key_name` spelling as well."""
     group = parser.add_argument_group("hyperparameters (defaults: the paper's)")
     for name, field in TrainConfig.model_fields.items():
         default = field.get_default(call_default_factory=True)
         shown = ",".join(map(str, default)) if isinstance(default, list) else default
         group.add_argument(
-            f"--{name}",
+            f"--{name.replace('_', '-')}",
             dest=f"hp_{name}",
             metavar="VALUE",
             default=None,

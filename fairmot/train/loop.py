@@ -187,7 +187,7 @@ def train(
     if dist.is_main:
         model.eval()
         metrics["train_minutes"] = round((time.monotonic() - run.started) / 60, 3)
-        write_artifact(model, card, metrics, Path(model_dir), state.history, say)
+        write_artifact(model, card, metrics, Path(model_dir), state.steps, say)
     dist.barrier()
     return TrainResult(
         model_dir=Path(model_dir),
@@ -308,7 +308,7 @@ def write_artifact(
     card: Any,
     metrics: dict[str, float],
     model_dir: Path,
-    history: list[dict[str, float]],
+    steps: list[dict[str, float]],
     log: Log,
 ) -> None:
     """model.pt + model.json (card with hyperparameters, nID, final metrics) + loss curve PNG."""
@@ -318,7 +318,7 @@ def write_artifact(
     final = card.model_copy(update={"metrics": metrics})
     model_dir.mkdir(parents=True, exist_ok=True)
     save_artifact(model.cpu() if hasattr(model, "cpu") else model, final, model_dir)
-    if history:
+    if steps:
         with contextlib.suppress(ImportError):
-            plot_loss_curves(history, model_dir / "loss_curve.png")
+            plot_loss_curves(steps, model_dir / "loss_curve.png")
     log(f"model written to {model_dir}")

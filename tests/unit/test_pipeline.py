@@ -138,23 +138,13 @@ def test_track_video_writes_all_outputs_consistently(
 
 
 def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Path) -> None:
-    full = tmp_path / "full.avi"
-    writer = cv2.VideoWriter(str(full), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (W, H))
-    for i in range(FRAMES):
-        writer.write(np.full((H, W, 3), i * 10, np.uint8))
-    writer.release()
-    full.with_suffix(".txt").write_text("not a video")
-    cut = tmp_path / "cut.avi"
-    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
     out = tmp_path / "out"
     out.mkdir()
     (out / "summary.json").write_text("{}")  # an earlier run's result must not survive
-    with pytest.raises(VideoError, match="truncated"):
-        FramePipeline(loaded).track_video(cut, out, progress=False)
-    assert list(out.iterdir()) == []
-    (out / "summary.json").write_text("{}")
     with pytest.raises(VideoError, match="cannot be read"):
-        FramePipeline(loaded).track_video(full.with_suffix(".txt"), out, progress=False)
+        FramePipeline(loaded).track_video(notes, out, progress=False)
     assert list(out.iterdir()) == []
 
 

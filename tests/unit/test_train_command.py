@@ -32,7 +32,10 @@ def test_bad_manifest_hyperparameter_fails_with_one_line(
     )
     assert main(["train", str(bad), "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("fairmot train: error: unknown hyperparameter(s) batchsize; valid:")
+    assert err.startswith(
+        "fairmot train: error: unknown hyperparameter(s) batchsize (did you mean batch_size?); "
+        "valid:"
+    )
     assert "\n" not in err
 
 

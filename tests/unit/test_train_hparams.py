@@ -80,7 +80,7 @@ def test_cli_flags_cover_every_hyperparameter() -> None:
     args = parser.parse_args(["--lr", "0.01", "--arch", "lite"])
     assert flag_values(args) == {"lr": "0.01", "arch": "lite"}
     for name in TrainConfig.model_fields:
-        assert f"--{name}" in parser.format_help()
+        assert f"--{name.replace('_', '-')}" in parser.format_help()
 
 
 def test_augmentation_defaults_are_the_references_and_reach_the_dataset_config() -> None:
