@@ -36,6 +36,32 @@ class KalmanFilter:
     def __init__(self) -> None:
         self._motion = _motion_matrix()
 
+    def _initiate_std(self, measurements: Array) -> Array:
+        """Standard deviations (N,8) of a new track's state."""
+        n = measurements.shape[0]
+        h = measurements[:, 3]
+        pos = 2 * STD_WEIGHT_POSITION * h
+        vel = 10 * STD_WEIGHT_VELOCITY * h
+        return np.stack(
+            [pos, pos, np.full(n, STD_ASPECT_INIT), pos, vel, vel, np.full(n, 1e-5), vel], axis=1
+        )
+
+    def _process_std(self, means: Array) -> Array:
+        """Standard deviations (N,8) of the process noise of one step."""
+        n = means.shape[0]
+        h = means[:, 3]
+        pos = STD_WEIGHT_POSITION * h
+        vel = STD_WEIGHT_VELOCITY * h
+        aspect = np.full(n, STD_ASPECT_PROCESS)
+        aspect_vel = np.full(n, STD_ASPECT_VELOCITY_PROCESS)
+        return np.stack([pos, pos, aspect, pos, vel, vel, aspect_vel, vel], axis=1)
+
+    def _measurement_std(self, means: Array) -> Array:
+        """Standard deviations (N,4) of the measurement noise."""
+        h = means[:, 3]
+        pos = STD_WEIGHT_POSITION * h
+        return np.stack([pos, pos, np.full(means.shape[0], STD_ASPECT_MEASURE), pos], axis=1)
+
     def initiate(self, measurement: npt.ArrayLike) -> tuple[Array, Array]:
         """Mean (8,) and covariance (8,8) of a new track from one (cx, cy, a, h) measurement."""
         means, covariances = self.multi_initiate(np.asarray(measurement, np.float64)[None, :])
@@ -46,12 +72,7 @@ class KalmanFilter:
         measurements = np.asarray(measurements, np.float64)
         n = measurements.shape[0]
         means = np.concatenate([measurements, np.zeros((n, NDIM))], axis=1)
-        h = measurements[:, 3]
-        pos = 2 * STD_WEIGHT_POSITION * h
-        vel = 10 * STD_WEIGHT_VELOCITY * h
-        std = np.stack(
-            [pos, pos, np.full(n, STD_ASPECT_INIT), pos, vel, vel, np.full(n, 1e-5), vel], axis=1
-        )
+        std = self._initiate_std(measurements)
         covariances = np.zeros((n, 2 * NDIM, 2 * NDIM))
         idx = np.arange(2 * NDIM)
         covariances[:, idx, idx] = std**2
@@ -64,23 +85,7 @@ class KalmanFilter:
 
     def multi_predict(self, means: Array, covariances: Array) -> tuple[Array, Array]:
         """Batched prediction: means (N,8), covariances (N,8,8)."""
-        h = means[:, 3]
-        n = means.shape[0]
-        pos = STD_WEIGHT_POSITION * h
-        vel = STD_WEIGHT_VELOCITY * h
-        std = np.stack(
-            [
-                pos,
-                pos,
-                np.full(n, STD_ASPECT_PROCESS),
-                pos,
-                vel,
-                vel,
-                np.full(n, STD_ASPECT_VELOCITY_PROCESS),
-                vel,
-            ],
-            axis=1,
-        )
+        std = self._process_std(means)
         new_means = means @ self._motion.T
         new_covariances = self._motion @ covariances @ self._motion.T
         idx = np.arange(2 * NDIM)
@@ -89,9 +94,7 @@ class KalmanFilter:
 
     def multi_project(self, means: Array, covariances: Array) -> tuple[Array, Array]:
         """Batched projection to measurement space: (N,4) means and (N,4,4) innovation covariances."""
-        h = means[:, 3]
-        pos = STD_WEIGHT_POSITION * h
-        std = np.stack([pos, pos, np.full(means.shape[0], STD_ASPECT_MEASURE), pos], axis=1)
+        std = self._measurement_std(means)
         projected = covariances[:, :NDIM, :NDIM].copy()
         idx = np.arange(NDIM)
         projected[:, idx, idx] += std**2
@@ -145,3 +148,20 @@ class KalmanFilter:
         # every (track, measurement) pair at 200x200; S is a well-conditioned SPD matrix.
         inverse = np.linalg.inv(projected_covs[:, :dims, :dims])
         return np.einsum("nmi,nmi->nm", diff @ inverse, diff)
+
+
+class KalmanFilterXYWH(KalmanFilter):
+    """The same filter on (cx, cy, w, h), as BoT-SORT has it: width gets its own velocity and
+    height-relative noise instead of an aspect ratio with absolute noise, so boxes whose width
+    changes (people turning, partial occlusion) are followed rather than fought."""
+
+    def _initiate_std(self, measurements: Array) -> Array:
+        wh = np.concatenate([measurements[:, 2:4], measurements[:, 2:4]], axis=1)
+        return np.concatenate([2 * STD_WEIGHT_POSITION * wh, 10 * STD_WEIGHT_VELOCITY * wh], axis=1)
+
+    def _process_std(self, means: Array) -> Array:
+        wh = np.concatenate([means[:, 2:4], means[:, 2:4]], axis=1)
+        return np.concatenate([STD_WEIGHT_POSITION * wh, STD_WEIGHT_VELOCITY * wh], axis=1)
+
+    def _measurement_std(self, means: Array) -> Array:
+        return STD_WEIGHT_POSITION * np.concatenate([means[:, 2:4], means[:, 2:4]], axis=1)

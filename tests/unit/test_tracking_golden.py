@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fairmot.tracking import Detections, JDETracker, TrackerConfig
+from fairmot.tracking import Detections, JDETracker, TrackerConfig, create_tracker
 
 GOLDEN = Path(__file__).parent / "data" / "tracking_golden_fairmot.npz"
 
@@ -37,7 +37,14 @@ def track_rows(tracker, frames: list[Detections]) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    "make", [JDETracker, lambda: JDETracker(TrackerConfig())], ids=["default", "config"]
+    "make",
+    [
+        JDETracker,
+        lambda: JDETracker(TrackerConfig()),
+        lambda: create_tracker("fairmot"),
+        lambda: create_tracker(TrackerConfig()),
+    ],
+    ids=["class", "class-with-config", "by-name", "by-config"],
 )
 def test_fairmot_tracker_reproduces_the_golden_tracks(make):
     frames, expected = golden_frames()
