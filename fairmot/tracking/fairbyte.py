@@ -12,6 +12,10 @@ Per frame, after one batched Kalman prediction (state (cx, cy, w, h) and velocit
 A track's embedding moves towards its detection's in proportion to the detection's score, and
 not at all for a detection overlapping another one (its embedding mixes two people) or matched in
 the low band.
+
+The tracker keeps every track's state in arrays (one row per track) and builds `Track` objects
+only for its answer: per-track Python objects and their stacking cost more than the arithmetic in
+crowds of hundreds (bench/tracker.py).
 """
 
 from __future__ import annotations
@@ -26,18 +30,15 @@ from fairmot.tracking.matching import (
     IntArray,
     embedding_distance,
     iou_distance,
-    iou_matrix,
-    linear_assignment,
+    overlapping_pairs,
+    sparse_linear_assignment,
 )
 from fairmot.tracking.track import Track, TrackState, TrackXYWH
-from fairmot.tracking.tracker import normalise, remove_duplicates
+from fairmot.tracking.tracker import normalise
 
 
-def _boxes(tracks: list[Track]) -> Array:
-    """xyxy (N,4) of (cx, cy, w, h) tracks from their Kalman means, vectorised."""
-    if not tracks:
-        return np.zeros((0, 4))
-    means = np.stack([t.mean[:4] for t in tracks])
+def _xyxy(means: Array) -> Array:
+    """xyxy (N,4) boxes from (cx, cy, w, h, ...) Kalman means (N,8)."""
     half = means[:, 2:4] / 2
     return np.concatenate([means[:, :2] - half, means[:, :2] + half], axis=1)
 
@@ -58,78 +59,71 @@ class FairByteTracker:
     def reset(self) -> None:
         """Forget all tracks and restart ids at 1 (a new video)."""
         self.frame_id = 0
-        self.tracked: list[Track] = []  # confirmed and one-hit tracks seen last frame
-        self.lost: list[Track] = []  # kept for re-identification for max_time_lost frames
         self._next_id = 1
+        self._resize(0, dim=0)
 
-    def _new_id(self) -> int:
-        track_id = self._next_id
-        self._next_id += 1
-        return track_id
+    def _resize(self, n: int, dim: int) -> None:
+        # One row per live track (tracked, one-hit or lost).
+        self.ids = np.zeros(n, np.int64)
+        self.means = np.zeros((n, 8))
+        self.covariances = np.zeros((n, 8, 8))
+        self.embeddings = np.zeros((n, dim))
+        self.scores = np.zeros(n)
+        self.states = np.full(n, int(TrackState.TRACKED), np.int64)
+        self.activated = np.zeros(n, bool)
+        self.last_frame = np.zeros(n, np.int64)
+        self.start_frame = np.zeros(n, np.int64)
 
-    def _predict(self, tracks: list[Track]) -> None:
-        if not tracks:
+    def _keep(self, rows: npt.NDArray[np.bool_]) -> None:
+        for name in ARRAYS:
+            setattr(self, name, getattr(self, name)[rows])
+
+    def _append(self, measurements: Array, embeddings: Array, scores: Array) -> None:
+        n = len(measurements)
+        if not n:
             return
-        means = np.stack([t.mean for t in tracks])
-        # A lost track's size does not keep changing while nobody sees it.
-        lost_rows = [i for i, t in enumerate(tracks) if t.state != TrackState.TRACKED]
-        means[lost_rows, 6:8] = 0.0
-        covariances = np.stack([t.covariance for t in tracks])
-        means, covariances = self.kalman.multi_predict(means, covariances)
-        for i, track in enumerate(tracks):
-            track.mean = means[i]
-            track.covariance = covariances[i]
-
-    def _correct(
-        self,
-        tracks: list[Track],
-        measurements: Array,
-        embeddings: Array,
-        scores: npt.NDArray[np.float32],
-        appearance_weight: Array,
-    ) -> None:
-        """Kalman-update each track with its detection; move its embedding by
-        `appearance_weight` (0 keeps it)."""
-        if not tracks:
-            return
-        means = np.stack([t.mean for t in tracks])
-        covariances = np.stack([t.covariance for t in tracks])
-        means, covariances = self.kalman.multi_update(means, covariances, measurements)
-        smooth = np.stack([t.embedding for t in tracks])
-        w = appearance_weight[:, None]
-        smooth = normalise((1.0 - w) * smooth + w * embeddings)
-        for i, track in enumerate(tracks):
-            track.mean = means[i]
-            track.covariance = covariances[i]
-            track.embedding = smooth[i]
-            track.score = float(scores[i])
-            track.frame_id = self.frame_id
-            track.state = TrackState.TRACKED
-            track.is_activated = True
+        means, covariances = self.kalman.multi_initiate(measurements)
+        if not len(self.ids):
+            self._resize(0, dim=embeddings.shape[1])
+        new = {
+            "ids": np.arange(self._next_id, self._next_id + n),
+            "means": means,
+            "covariances": covariances,
+            "embeddings": embeddings,
+            "scores": scores,
+            "states": np.full(n, int(TrackState.TRACKED)),
+            "activated": np.full(n, self.frame_id == 1),
+            "last_frame": np.full(n, self.frame_id),
+            "start_frame": np.full(n, self.frame_id),
+        }
+        self._next_id += n
+        for name in ARRAYS:
+            setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
 
     def _first_cost(
-        self, pool: list[Track], boxes: Array, embeddings: Array, measurements: Array
+        self, rows: IntArray, boxes: Array, embeddings: Array, measurements: Array
     ) -> Array:
-        """Stage-1 cost (tracks x high-score detections); inf where a pair is ruled out."""
+        """Stage-1 cost (track rows x high-score detections); inf where a pair is ruled out.
+
+        Cosine distances are computed only for pairs that can match (overlapping boxes, or lost
+        tracks): in a crowd of 200 that is a few per track, not 200."""
         cfg = self.config
-        if not pool or not len(boxes):
-            return np.zeros((len(pool), len(boxes)))
-        appearance = embedding_distance(np.stack([t.embedding for t in pool]), embeddings)
-        iou_d = iou_distance(_boxes(pool), boxes)
+        cost = np.full((len(rows), len(boxes)), np.inf)
+        if not len(rows) or not len(boxes):
+            return cost
+        track_embeddings = self.embeddings[rows]
+        r, c, iou = overlapping_pairs(_xyxy(self.means[rows]), boxes)
+        appearance = 1.0 - np.einsum("ij,ij->i", track_embeddings[r], embeddings[c])
         w = cfg.appearance_weight
-        cost = w * appearance + (1.0 - w) * iou_d
-        cost[iou_d >= 1.0] = np.inf
-        lost_rows = np.array([t.state != TrackState.TRACKED for t in pool])
-        if lost_rows.any():
-            lost = [t for t, is_lost in zip(pool, lost_rows, strict=True) if is_lost]
+        cost[r, c] = w * appearance + (1.0 - w) * (1.0 - iou)
+        lost = np.flatnonzero(self.states[rows] == TrackState.LOST)
+        if lost.size:
             gating = self.kalman.multi_gating_distance(
-                np.stack([t.mean for t in lost]),
-                np.stack([t.covariance for t in lost]),
-                measurements,
+                self.means[rows[lost]], self.covariances[rows[lost]], measurements
             )
-            reid = appearance[lost_rows]
-            reid = np.where((gating > cfg.gate_thres) | (reid > cfg.reid_thres), np.inf, reid)
-            cost[lost_rows] = np.minimum(cost[lost_rows], reid)
+            reid = embedding_distance(track_embeddings[lost], embeddings)
+            reid[(gating > cfg.gate_thres) | (reid > cfg.reid_thres)] = np.inf
+            cost[lost] = np.minimum(cost[lost], reid)
         return cost
 
     def update(self, detections: Detections) -> list[Track]:
@@ -140,80 +134,153 @@ class FairByteTracker:
         boxes = detections.boxes.astype(np.float64)
         measurements = _xyxy_to_xywh(boxes)
         embeddings = normalise(detections.embeddings.astype(np.float64))
-        scores = detections.scores
+        scores = detections.scores.astype(np.float64)
         # Occluded detections: their embedding is a blend of two people.
-        overlap = iou_matrix(boxes, boxes)
-        np.fill_diagonal(overlap, 0.0)
-        clear = overlap.max(axis=1, initial=0.0) <= cfg.occlusion_iou
+        r, c, iou = overlapping_pairs(boxes, boxes)
+        overlap = np.zeros(len(boxes))
+        np.maximum.at(overlap, r[r != c], iou[r != c])
+        clear = overlap <= cfg.occlusion_iou
         high: IntArray = np.flatnonzero(scores >= cfg.high_thres)
         low: IntArray = np.flatnonzero(scores < cfg.high_thres)
 
-        unconfirmed = [t for t in self.tracked if not t.is_activated]
-        confirmed = [t for t in self.tracked if t.is_activated]
-        pool = confirmed + self.lost
-        self._predict(pool + unconfirmed)
+        if len(self.ids):
+            # A lost track's size does not keep changing while nobody sees it.
+            self.means[self.states == TrackState.LOST, 6:8] = 0.0
+            self.means, self.covariances = self.kalman.multi_predict(self.means, self.covariances)
+        pool = np.flatnonzero(self.activated)
+        unconfirmed = np.flatnonzero(~self.activated)
 
         # Stage 1: appearance and motion, confirmed (tracked and lost) tracks vs high detections.
         cost = self._first_cost(pool, boxes[high], embeddings[high], measurements[high])
-        matches, pool_left, high_left = linear_assignment(cost, cfg.match_thres)
-        matched = [pool[i] for i in matches[:, 0].tolist()]
+        matches, pool_left, high_left = sparse_linear_assignment(cost, cfg.match_thres)
+        rows = pool[matches[:, 0]]
         det_rows = high[matches[:, 1]]
-        refound = [t for t in matched if t.state != TrackState.TRACKED]
         high = high[high_left]
 
         # Stage 2 (BYTE): tracked tracks left over vs low-score detections on IoU.
-        remaining = [pool[i] for i in pool_left.tolist() if pool[i].state == TrackState.TRACKED]
-        cost = iou_distance(_boxes(remaining), boxes[low])
-        matches2, remaining_left, _ = linear_assignment(cost, cfg.low_iou_thres)
-        low_matched = [remaining[i] for i in matches2[:, 0].tolist()]
-        low_rows = low[matches2[:, 1]]
-        newly_lost = [remaining[i] for i in remaining_left.tolist()]
+        remaining = pool[pool_left]
+        remaining = remaining[self.states[remaining] == TrackState.TRACKED]
+        cost = iou_distance(_xyxy(self.means[remaining]), boxes[low])
+        matches2, remaining_left, _ = sparse_linear_assignment(cost, cfg.low_iou_thres)
+        low_rows = remaining[matches2[:, 0]]
+        low_det_rows = low[matches2[:, 1]]
+        self.states[remaining[remaining_left]] = TrackState.LOST
 
         # Stage 3: one-hit tracks vs high detections left over, on IoU.
-        cost = iou_distance(_boxes(unconfirmed), boxes[high])
-        matches3, unconfirmed_left, high_left3 = linear_assignment(cost, cfg.unconfirmed_iou_thres)
-        matched += [unconfirmed[i] for i in matches3[:, 0].tolist()]
-        det_rows = np.concatenate([det_rows, high[matches3[:, 1]]]).astype(np.intp)
+        cost = iou_distance(_xyxy(self.means[unconfirmed]), boxes[high])
+        matches3, unconfirmed_left, high_left3 = sparse_linear_assignment(
+            cost, cfg.unconfirmed_iou_thres
+        )
+        rows = np.concatenate([rows, unconfirmed[matches3[:, 0]]])
+        det_rows = np.concatenate([det_rows, high[matches3[:, 1]]])
         high = high[high_left3]
-        for i in unconfirmed_left.tolist():
-            unconfirmed[i].mark_removed()
 
-        weights = (1.0 - cfg.ema_alpha) * scores[det_rows].astype(np.float64) * clear[det_rows]
+        weights = (1.0 - cfg.ema_alpha) * scores[det_rows] * clear[det_rows]
         self._correct(
-            matched + low_matched,
-            measurements[np.concatenate([det_rows, low_rows]).astype(np.intp)],
-            embeddings[np.concatenate([det_rows, low_rows]).astype(np.intp)],
-            scores[np.concatenate([det_rows, low_rows]).astype(np.intp)],
+            np.concatenate([rows, low_rows]),
+            np.concatenate([det_rows, low_det_rows]),
+            measurements,
+            embeddings,
+            scores,
             np.concatenate([weights, np.zeros(len(low_rows))]),
         )
-        for track in newly_lost:
-            track.mark_lost()
+
+        # Drop one-hit tracks that missed, and tracks lost for too long.
+        keep = np.ones(len(self.ids), bool)
+        keep[unconfirmed[unconfirmed_left]] = False
+        keep &= (self.states != TrackState.LOST) | (
+            self.frame_id - self.last_frame <= cfg.max_time_lost
+        )
+        self._keep(keep)
+        self._remove_duplicates()
 
         # Stage 4: new tracks from confident detections; confirmed at once only on frame 1.
         starts = high[scores[high] >= cfg.new_track_thres]
-        new_tracks: list[Track] = []
-        if starts.size:
-            new_means, new_covs = self.kalman.multi_initiate(measurements[starts])
-            for k, d in enumerate(starts.tolist()):
-                new_tracks.append(
-                    TrackXYWH(
-                        self._new_id(),
-                        new_means[k],
-                        new_covs[k],
-                        float(scores[d]),
-                        embeddings[d].copy(),
-                        self.frame_id,
-                        activated=self.frame_id == 1,
-                    )
-                )
+        self._append(measurements[starts], embeddings[starts], scores[starts])
+        return self._answer()
 
-        # Stage 5: forget tracks lost for too long.
-        for track in self.lost:
-            if self.frame_id - track.end_frame > cfg.max_time_lost:
-                track.mark_removed()
+    def _correct(
+        self,
+        rows: IntArray,
+        det_rows: IntArray,
+        measurements: Array,
+        embeddings: Array,
+        scores: Array,
+        appearance_weight: Array,
+    ) -> None:
+        """Kalman-update track rows with their detections; move their embeddings by
+        `appearance_weight` (0 keeps them)."""
+        if not rows.size:
+            return
+        means, covariances = self.kalman.multi_update(
+            self.means[rows], self.covariances[rows], measurements[det_rows]
+        )
+        self.means[rows] = means
+        self.covariances[rows] = covariances
+        w = appearance_weight[:, None]
+        self.embeddings[rows] = normalise(
+            (1.0 - w) * self.embeddings[rows] + w * embeddings[det_rows]
+        )
+        self.scores[rows] = scores[det_rows]
+        self.states[rows] = TrackState.TRACKED
+        self.activated[rows] = True
+        self.last_frame[rows] = self.frame_id
 
-        tracked = [t for t in self.tracked if t.state == TrackState.TRACKED]
-        tracked += refound + new_tracks
-        lost = [t for t in self.lost if t.state == TrackState.LOST] + newly_lost
-        self.tracked, self.lost = remove_duplicates(tracked, lost, _boxes, cfg.duplicate_iou_thres)
-        return [t for t in self.tracked if t.is_activated and t.frame_id == self.frame_id]
+    def _remove_duplicates(self) -> None:
+        """A tracked and a lost track on the same spot are one object: keep the older one."""
+        tracked = np.flatnonzero(self.states == TrackState.TRACKED)
+        lost = np.flatnonzero(self.states == TrackState.LOST)
+        if not tracked.size or not lost.size:
+            return
+        r, c, iou = overlapping_pairs(_xyxy(self.means[tracked]), _xyxy(self.means[lost]))
+        close = 1.0 - iou < self.config.duplicate_iou_thres
+        p, q = tracked[r[close]], lost[c[close]]
+        age = self.last_frame - self.start_frame
+        drop = np.where(age[p] > age[q], q, p)
+        keep = np.ones(len(self.ids), bool)
+        keep[drop] = False
+        self._keep(keep)
+
+    def _answer(self) -> list[Track]:
+        rows = np.flatnonzero(self.activated & (self.last_frame == self.frame_id))
+        # Fancy indexing copies once for all answers: later in-place updates do not reach them.
+        means, covariances, embeddings = (
+            self.means[rows],
+            self.covariances[rows],
+            self.embeddings[rows],
+        )
+        out: list[Track] = []
+        for k, (track_id, score, start) in enumerate(
+            zip(
+                self.ids[rows].tolist(),
+                self.scores[rows].tolist(),
+                self.start_frame[rows].tolist(),
+                strict=True,
+            )
+        ):
+            track = TrackXYWH(
+                track_id,
+                means[k],
+                covariances[k],
+                score,
+                embeddings[k],
+                self.frame_id,
+                activated=True,
+            )
+            track.start_frame = start
+            out.append(track)
+        return out
+
+
+# The per-track arrays of FairByteTracker, kept row-aligned.
+ARRAYS = (
+    "ids",
+    "means",
+    "covariances",
+    "embeddings",
+    "scores",
+    "states",
+    "activated",
+    "last_frame",
+    "start_frame",
+)
