@@ -112,19 +112,21 @@ def sim_sequences(scenes: int, frames: int, seeds: Iterable[int]) -> dict[str, S
 def dump_lite(model_dir: Path, dataset: Path, out: Path) -> None:
     """Run a trained model over a held-out dataset; save every frame's detections (at a low
     score threshold, so BYTE-style trackers see the low band) and the ground truth."""
+    import cv2
+
     from fairmot.data import read_manifest, read_sequence
     from fairmot.model import load_artifact
-    from fairmot.pipeline.frames import FrameTracker
+    from fairmot.pipeline.frames import FramePipeline
 
     loaded = load_artifact(model_dir)
     arrays: dict[str, np.ndarray] = {}
     names = read_manifest(dataset).sequences
     for name in names:
         sequence = read_sequence(dataset / name)
-        runner = FrameTracker(loaded, conf_thres=0.05)
+        runner = FramePipeline(loaded, conf_thres=0.05)
         counts, boxes, scores, embeddings = [], [], [], []
-        for image in sequence.frames():
-            detections = runner.detect([image])[0]
+        for path in sequence.image_paths:
+            detections = runner.detect([cv2.imread(str(path))])[0]
             counts.append(len(detections))
             boxes.append(detections.boxes)
             scores.append(detections.scores)

@@ -65,15 +65,15 @@ class FairByteConfig:
     # Frames (at 30 fps) a lost track is kept for re-identification.
     track_buffer: int = 30
     # Detections scoring at or above this are matched first, on appearance and motion.
-    high_thres: float = 0.5
+    high_thres: float = 0.35
     # Detections between this and high_thres (occluded people, mostly) are matched second, on IoU
     # to tracked tracks only (BYTE); below it they are ignored.
     low_thres: float = 0.1
     # Only detections scoring at or above this start a track (false positives rarely do).
-    new_track_thres: float = 0.6
+    new_track_thres: float = 0.65
     # Stage 1 cost threshold: cost = appearance_weight * cosine + (1 - appearance_weight) * (1 - IoU).
-    match_thres: float = 0.6
-    appearance_weight: float = 0.5
+    match_thres: float = 0.7
+    appearance_weight: float = 0.7
     # Stage 1 for lost tracks (no IoU left after a long occlusion): cosine distance threshold
     # under the Mahalanobis gate.
     reid_thres: float = 0.3

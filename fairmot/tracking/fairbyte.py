@@ -130,7 +130,8 @@ class FairByteTracker:
         """Associate one frame's detections; returns the confirmed tracks seen in this frame."""
         cfg = self.config
         self.frame_id += 1
-        detections = detections.select(detections.scores >= cfg.low_thres)
+        # Thresholds compare in the scores' float32: a score of 0.65 is "at" a threshold of 0.65.
+        detections = detections.select(detections.scores >= np.float32(cfg.low_thres))
         boxes = detections.boxes.astype(np.float64)
         measurements = _xyxy_to_xywh(boxes)
         embeddings = normalise(detections.embeddings.astype(np.float64))
@@ -140,8 +141,9 @@ class FairByteTracker:
         overlap = np.zeros(len(boxes))
         np.maximum.at(overlap, r[r != c], iou[r != c])
         clear = overlap <= cfg.occlusion_iou
-        high: IntArray = np.flatnonzero(scores >= cfg.high_thres)
-        low: IntArray = np.flatnonzero(scores < cfg.high_thres)
+        is_high = detections.scores >= np.float32(cfg.high_thres)
+        high: IntArray = np.flatnonzero(is_high)
+        low: IntArray = np.flatnonzero(~is_high)
 
         if len(self.ids):
             # A lost track's size does not keep changing while nobody sees it.
@@ -195,7 +197,7 @@ class FairByteTracker:
         self._remove_duplicates()
 
         # Stage 4: new tracks from confident detections; confirmed at once only on frame 1.
-        starts = high[scores[high] >= cfg.new_track_thres]
+        starts = high[detections.scores[high] >= np.float32(cfg.new_track_thres)]
         self._append(measurements[starts], embeddings[starts], scores[starts])
         return self._answer()
 

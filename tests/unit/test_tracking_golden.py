@@ -52,3 +52,19 @@ def test_fairmot_tracker_reproduces_the_golden_tracks(make):
     assert rows.shape == expected.shape
     np.testing.assert_array_equal(rows[:, :2], expected[:, :2])
     np.testing.assert_allclose(rows[:, 2:], expected[:, 2:], rtol=0, atol=1e-6)
+
+
+GOLDEN_DEFAULT = Path(__file__).parent / "data" / "tracking_golden_fairbyte.npz"
+
+
+def test_the_default_tracker_reproduces_its_recorded_tracks():
+    """The default's tracks on the same detections, recorded with its shipped settings: a change
+    to its association or to a threshold the scene exercises (high_thres, new_track_thres,
+    match_thres, low_iou_thres, ...) shows here; tests/unit/test_tracking_fairbyte.py pins the
+    others by behaviour."""
+    frames, _ = golden_frames()
+    expected = np.load(GOLDEN_DEFAULT)["tracks"]
+    rows = track_rows(create_tracker(), frames)
+    assert rows.shape == expected.shape
+    np.testing.assert_array_equal(rows[:, :2], expected[:, :2])
+    np.testing.assert_allclose(rows[:, 2:], expected[:, 2:], rtol=0, atol=1e-6)
