@@ -49,6 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fps", type=float, default=None, help="frame rate of an image folder (default 30)"
     )
+    parser.add_argument(
+        "--tracker",
+        default=None,
+        help="tracker name (fairmot, fairbyte) or YAML file (default: fairmot, the reference)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     from fairmot.model import ArtifactError, load_artifact
     from fairmot.pipeline import FramePipeline
+    from fairmot.tracking import TrackerConfigError
     from fairmot.video import VideoError, open_video
 
     if args.batch_size < 1:
@@ -80,12 +86,16 @@ def run(args: argparse.Namespace) -> int:
         video = open_video(args.video, fps=args.fps)
         loaded = load_artifact(args.model, device=device)
         pipeline = FramePipeline(
-            loaded, device=device, conf_thres=args.conf_thres, batch_size=args.batch_size
+            loaded,
+            device=device,
+            conf_thres=args.conf_thres,
+            batch_size=args.batch_size,
+            tracker_config=args.tracker,
         )
         summary = pipeline.track_video(
             video, args.out, progress=not args.quiet, write_video=not args.no_video
         )
-    except (VideoError, ArtifactError) as error:
+    except (VideoError, ArtifactError, TrackerConfigError) as error:
         print(f"fairmot track: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     per_frame = summary.to_json()["timings_ms_per_frame"]

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fairmot.tracking.config import FairByteConfig
-from fairmot.tracking.detections import Detections
+from fairmot.tracking.detections import Detections, FloatArray
 from fairmot.tracking.kalman import Array, KalmanFilterXYWH
 from fairmot.tracking.matching import (
     IntArray,
@@ -67,7 +67,7 @@ class FairByteTracker:
         self.ids = np.zeros(n, np.int64)
         self.means = np.zeros((n, 8))
         self.covariances = np.zeros((n, 8, 8))
-        self.embeddings = np.zeros((n, dim))
+        self.embeddings = np.zeros((n, dim), np.float32)
         self.scores = np.zeros(n)
         self.states = np.full(n, int(TrackState.TRACKED), np.int64)
         self.activated = np.zeros(n, bool)
@@ -78,7 +78,7 @@ class FairByteTracker:
         for name in ARRAYS:
             setattr(self, name, getattr(self, name)[rows])
 
-    def _append(self, measurements: Array, embeddings: Array, scores: Array) -> None:
+    def _append(self, measurements: Array, embeddings: FloatArray, scores: Array) -> None:
         n = len(measurements)
         if not n:
             return
@@ -101,7 +101,7 @@ class FairByteTracker:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
 
     def _first_cost(
-        self, rows: IntArray, boxes: Array, embeddings: Array, measurements: Array
+        self, rows: IntArray, boxes: Array, embeddings: FloatArray, measurements: Array
     ) -> Array:
         """Stage-1 cost (track rows x high-score detections); inf where a pair is ruled out.
 
@@ -111,9 +111,8 @@ class FairByteTracker:
         cost = np.full((len(rows), len(boxes)), np.inf)
         if not len(rows) or not len(boxes):
             return cost
-        track_embeddings = self.embeddings[rows]
         r, c, iou = overlapping_pairs(_xyxy(self.means[rows]), boxes)
-        appearance = 1.0 - np.einsum("ij,ij->i", track_embeddings[r], embeddings[c])
+        appearance = 1.0 - np.einsum("ij,ij->i", self.embeddings[rows[r]], embeddings[c])
         w = cfg.appearance_weight
         cost[r, c] = w * appearance + (1.0 - w) * (1.0 - iou)
         lost = np.flatnonzero(self.states[rows] == TrackState.LOST)
@@ -121,7 +120,7 @@ class FairByteTracker:
             gating = self.kalman.multi_gating_distance(
                 self.means[rows[lost]], self.covariances[rows[lost]], measurements
             )
-            reid = embedding_distance(track_embeddings[lost], embeddings)
+            reid = embedding_distance(self.embeddings[rows[lost]], embeddings)
             reid[(gating > cfg.gate_thres) | (reid > cfg.reid_thres)] = np.inf
             cost[lost] = np.minimum(cost[lost], reid)
         return cost
@@ -131,17 +130,20 @@ class FairByteTracker:
         cfg = self.config
         self.frame_id += 1
         # Thresholds compare in the scores' float32: a score of 0.65 is "at" a threshold of 0.65.
-        detections = detections.select(detections.scores >= np.float32(cfg.low_thres))
-        boxes = detections.boxes.astype(np.float64)
+        # Plain masks, not Detections.select: the input was validated once already.
+        kept = detections.scores >= np.float32(cfg.low_thres)
+        scores32 = detections.scores[kept]
+        boxes = detections.boxes[kept].astype(np.float64)
         measurements = _xyxy_to_xywh(boxes)
-        embeddings = normalise(detections.embeddings.astype(np.float64))
-        scores = detections.scores.astype(np.float64)
+        # float32 embeddings: half the memory traffic of float64, and cosine needs no more.
+        embeddings = normalise(detections.embeddings[kept])
+        scores = scores32.astype(np.float64)
         # Occluded detections: their embedding is a blend of two people.
         r, c, iou = overlapping_pairs(boxes, boxes)
         overlap = np.zeros(len(boxes))
         np.maximum.at(overlap, r[r != c], iou[r != c])
         clear = overlap <= cfg.occlusion_iou
-        is_high = detections.scores >= np.float32(cfg.high_thres)
+        is_high = scores32 >= np.float32(cfg.high_thres)
         high: IntArray = np.flatnonzero(is_high)
         low: IntArray = np.flatnonzero(~is_high)
 
@@ -197,7 +199,7 @@ class FairByteTracker:
         self._remove_duplicates()
 
         # Stage 4: new tracks from confident detections; confirmed at once only on frame 1.
-        starts = high[detections.scores[high] >= np.float32(cfg.new_track_thres)]
+        starts = high[scores32[high] >= np.float32(cfg.new_track_thres)]
         self._append(measurements[starts], embeddings[starts], scores[starts])
         return self._answer()
 
@@ -206,7 +208,7 @@ class FairByteTracker:
         rows: IntArray,
         det_rows: IntArray,
         measurements: Array,
-        embeddings: Array,
+        embeddings: FloatArray,
         scores: Array,
         appearance_weight: Array,
     ) -> None:

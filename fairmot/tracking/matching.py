@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lap
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,9 @@ def iou_distance(boxes_a: Array, boxes_b: Array) -> Array:
     return 1.0 - iou_matrix(boxes_a, boxes_b)
 
 
-def embedding_distance(track_embeddings: Array, det_embeddings: Array) -> Array:
+def embedding_distance(
+    track_embeddings: npt.NDArray[np.floating[Any]], det_embeddings: npt.NDArray[np.floating[Any]]
+) -> Array:
     """Cosine distance (N,M) in [0, 2] between track and detection embeddings."""
     t = np.asarray(track_embeddings, np.float64)
     d = np.asarray(det_embeddings, np.float64)

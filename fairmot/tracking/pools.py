@@ -52,11 +52,14 @@ class ClassPools:
                 # Catch up on the frames this class was absent, so frame 1 semantics hold.
                 pool.frame_id = self.frame_id - 1
                 self.pools[class_id] = pool
+        single = len(self.pools) == 1
         out: list[Track] = []
         for class_id, pool in sorted(self.pools.items()):
             # Ids come from the shared counter: the pool's own counter is set before and read back.
             pool._next_id = self._next_id
-            tracks = pool.update(detections.select(detections.class_ids == class_id))
+            # One class (the usual case): its pool gets the detections as they are.
+            mine = detections if single else detections.select(detections.class_ids == class_id)
+            tracks = pool.update(mine)
             self._next_id = pool._next_id
             for track in tracks:
                 track.class_id = class_id

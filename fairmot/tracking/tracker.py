@@ -11,6 +11,7 @@ computed for all tracks of a stage at once: per-track numpy calls would dominate
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +40,10 @@ def _boxes(tracks: list[Track]) -> Array:
     return np.stack([x1, y1, x1 + w, y1 + means[:, 3]], axis=1)
 
 
-def normalise(rows: Array) -> Array:
+FloatT = TypeVar("FloatT", np.float32, np.float64)
+
+
+def normalise(rows: npt.NDArray[FloatT]) -> npt.NDArray[FloatT]:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
