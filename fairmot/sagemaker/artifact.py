@@ -44,10 +44,14 @@ def choose_device(env: dict[str, str] | None = None) -> str:
 
 
 def load_pipeline(folder: Path, *, batch_size: int) -> Any:
-    """Load the artifact in `folder` and wrap it in a fairmot.pipeline.FramePipeline."""
+    """Load the artifact in `folder` and wrap it in a fairmot.pipeline.FramePipeline.
+
+    FAIRMOT_TRACKER (a tracker name or YAML path, as `fairmot track --tracker`) picks the tracker
+    of the processing job and the endpoint-wide default of the endpoint."""
     from fairmot.model import load_artifact
     from fairmot.pipeline import FramePipeline
 
     device = choose_device()
     loaded = load_artifact(resolve_artifact(folder), device=device)
-    return FramePipeline(loaded, device=device, batch_size=batch_size)
+    tracker = os.environ.get("FAIRMOT_TRACKER") or None
+    return FramePipeline(loaded, device=device, batch_size=batch_size, tracker_config=tracker)

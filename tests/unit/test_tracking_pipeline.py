@@ -70,3 +70,21 @@ def test_fairmot_track_rejects_a_bad_tracker_in_one_line(loaded, tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith("fairmot track: ") and "unknown key 'high_thresh'" in err
     assert err.count("\n") == 1
+
+
+def test_the_container_pipeline_takes_its_tracker_from_fairmot_tracker(
+    loaded, tmp_path, monkeypatch
+):
+    from fairmot.sagemaker.artifact import load_pipeline
+    from fairmot.tracking import TrackerConfigError
+
+    save_artifact(loaded.model, loaded.card, tmp_path / "model")
+    monkeypatch.setenv("FAIRMOT_DEVICE", "cpu")
+    monkeypatch.delenv("FAIRMOT_TRACKER", raising=False)
+    assert isinstance(load_pipeline(tmp_path / "model", batch_size=1).tracker_config, TrackerConfig)
+    monkeypatch.setenv("FAIRMOT_TRACKER", "fairbyte")
+    pipeline = load_pipeline(tmp_path / "model", batch_size=1)
+    assert pipeline.tracker_config == FairByteConfig()
+    monkeypatch.setenv("FAIRMOT_TRACKER", "nonesuch")
+    with pytest.raises(TrackerConfigError, match="unknown tracker 'nonesuch'"):
+        load_pipeline(tmp_path / "model", batch_size=1)
