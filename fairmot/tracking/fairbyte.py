@@ -13,12 +13,14 @@ A track's embedding moves towards its detection's in proportion to the detection
 not at all for a detection overlapping another one (its embedding mixes two people) or matched in
 the low band.
 
-The tracker keeps every track's state in arrays (one row per track) and builds `Track` objects
-only for its answer: per-track Python objects and their stacking cost more than the arithmetic in
-crowds of hundreds (bench/tracker.py).
+The tracker keeps every track's state in arrays (one row per track) and refreshes a row's `Track`
+object only when it is reported: per-track Python objects and their stacking cost more than the
+arithmetic in crowds of hundreds (bench/tracker.py).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -73,10 +75,15 @@ class FairByteTracker:
         self.activated = np.zeros(n, bool)
         self.last_frame = np.zeros(n, np.int64)
         self.start_frame = np.zeros(n, np.int64)
+        # The Track object of each row, handed out in answers and refreshed when reported.
+        self.objects: list[Track] = []
 
     def _keep(self, rows: npt.NDArray[np.bool_]) -> None:
+        if rows.all():
+            return
         for name in ARRAYS:
             setattr(self, name, getattr(self, name)[rows])
+        self.objects = [o for o, keep in zip(self.objects, rows.tolist(), strict=True) if keep]
 
     def _append(self, measurements: Array, embeddings: FloatArray, scores: Array) -> None:
         n = len(measurements)
@@ -85,8 +92,9 @@ class FairByteTracker:
         means, covariances = self.kalman.multi_initiate(measurements)
         if not len(self.ids):
             self._resize(0, dim=embeddings.shape[1])
-        new = {
-            "ids": np.arange(self._next_id, self._next_id + n),
+        ids = np.arange(self._next_id, self._next_id + n)
+        new: dict[str, npt.NDArray[Any]] = {
+            "ids": ids,
             "means": means,
             "covariances": covariances,
             "embeddings": embeddings,
@@ -96,6 +104,18 @@ class FairByteTracker:
             "last_frame": np.full(n, self.frame_id),
             "start_frame": np.full(n, self.frame_id),
         }
+        self.objects += [
+            TrackXYWH(
+                int(ids[k]),
+                means[k],
+                covariances[k],
+                float(scores[k]),
+                embeddings[k],
+                self.frame_id,
+                activated=self.frame_id == 1,
+            )
+            for k in range(n)
+        ]
         self._next_id += n
         for name in ARRAYS:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
@@ -221,9 +241,11 @@ class FairByteTracker:
         )
         self.means[rows] = means
         self.covariances[rows] = covariances
-        w = appearance_weight[:, None]
-        self.embeddings[rows] = normalise(
-            (1.0 - w) * self.embeddings[rows] + w * embeddings[det_rows]
+        moves = appearance_weight > 0
+        w = appearance_weight[moves, None].astype(np.float32)
+        moving, sources = rows[moves], det_rows[moves]
+        self.embeddings[moving] = normalise(
+            (1.0 - w) * self.embeddings[moving] + w * embeddings[sources]
         )
         self.scores[rows] = scores[det_rows]
         self.states[rows] = TrackState.TRACKED
@@ -246,32 +268,20 @@ class FairByteTracker:
         self._keep(keep)
 
     def _answer(self) -> list[Track]:
+        """The confirmed tracks matched this frame, their objects refreshed from the arrays."""
         rows = np.flatnonzero(self.activated & (self.last_frame == self.frame_id))
         # Fancy indexing copies once for all answers: later in-place updates do not reach them.
-        means, covariances, embeddings = (
-            self.means[rows],
-            self.covariances[rows],
-            self.embeddings[rows],
-        )
+        means, covariances = self.means[rows], self.covariances[rows]
+        embeddings = self.embeddings[rows]
         out: list[Track] = []
-        for k, (track_id, score, start) in enumerate(
-            zip(
-                self.ids[rows].tolist(),
-                self.scores[rows].tolist(),
-                self.start_frame[rows].tolist(),
-                strict=True,
-            )
-        ):
-            track = TrackXYWH(
-                track_id,
-                means[k],
-                covariances[k],
-                score,
-                embeddings[k],
-                self.frame_id,
-                activated=True,
-            )
-            track.start_frame = start
+        for k, (i, score) in enumerate(zip(rows.tolist(), self.scores[rows].tolist(), strict=True)):
+            track = self.objects[i]
+            track.mean = means[k]
+            track.covariance = covariances[k]
+            track.embedding = embeddings[k]
+            track.score = score
+            track.frame_id = self.frame_id
+            track.is_activated = True
             out.append(track)
         return out
 
