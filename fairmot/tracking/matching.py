@@ -104,10 +104,12 @@ def sparse_linear_assignment(cost: Array, thresh: float) -> tuple[IntArray, IntA
     r, c = np.nonzero(admissible)
     alone = (row_degree[r] == 1) & (col_degree[c] == 1)
     direct = np.stack([r[alone], c[alone]], axis=1).astype(np.intp)
-    rest_rows = np.flatnonzero(row_degree > 0)
-    rest_rows = rest_rows[~np.isin(rest_rows, direct[:, 0])]
-    rest_cols = np.flatnonzero(col_degree > 0)
-    rest_cols = rest_cols[~np.isin(rest_cols, direct[:, 1])]
+    row_done = np.zeros(rows, bool)
+    row_done[direct[:, 0]] = True
+    col_done = np.zeros(cols, bool)
+    col_done[direct[:, 1]] = True
+    rest_rows = np.flatnonzero((row_degree > 0) & ~row_done)
+    rest_cols = np.flatnonzero((col_degree > 0) & ~col_done)
     if rest_rows.size:
         sub, _, _ = linear_assignment(cost[np.ix_(rest_rows, rest_cols)], thresh)
         solved = np.stack([rest_rows[sub[:, 0]], rest_cols[sub[:, 1]]], axis=1)
