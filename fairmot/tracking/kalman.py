@@ -150,10 +150,65 @@ class KalmanFilter:
         return np.einsum("nmi,nmi->nm", diff @ inverse, diff)
 
 
+_POS = np.arange(NDIM)
+_VEL = _POS + NDIM
+
+
+def _blocks(covariances: Array) -> tuple[Array, Array, Array]:
+    """(N,4) position variances, position-velocity covariances and velocity variances."""
+    return (
+        covariances[:, _POS, _POS],
+        covariances[:, _POS, _VEL],
+        covariances[:, _VEL, _VEL],
+    )
+
+
+def _from_blocks(p: Array, c: Array, v: Array) -> Array:
+    out = np.zeros((p.shape[0], 2 * NDIM, 2 * NDIM))
+    out[:, _POS, _POS] = p
+    out[:, _POS, _VEL] = c
+    out[:, _VEL, _POS] = c
+    out[:, _VEL, _VEL] = v
+    return out
+
+
 class KalmanFilterXYWH(KalmanFilter):
     """The same filter on (cx, cy, w, h), as BoT-SORT has it: width gets its own velocity and
     height-relative noise instead of an aspect ratio with absolute noise, so boxes whose width
-    changes (people turning, partial occlusion) are followed rather than fought."""
+    changes (people turning, partial occlusion) are followed rather than fought.
+
+    With diagonal noise every coordinate evolves on its own (its position and velocity), so the
+    covariance stays four 2x2 blocks: predict, update and gating work on those in closed form,
+    the same numbers as the general matrix code at a fraction of its cost in crowds."""
+
+    def multi_predict(self, means: Array, covariances: Array) -> tuple[Array, Array]:
+        std = self._process_std(means)
+        p, c, v = _blocks(covariances)
+        new_means = means.copy()
+        new_means[:, :NDIM] += means[:, NDIM:]
+        return new_means, _from_blocks(
+            p + 2 * c + v + std[:, :NDIM] ** 2, c + v, v + std[:, NDIM:] ** 2
+        )
+
+    def multi_update(
+        self, means: Array, covariances: Array, measurements: Array
+    ) -> tuple[Array, Array]:
+        p, c, v = _blocks(covariances)
+        innovation_var = p + self._measurement_std(means) ** 2
+        gain_pos, gain_vel = p / innovation_var, c / innovation_var
+        innovation = np.asarray(measurements, np.float64) - means[:, :NDIM]
+        new_means = means.copy()
+        new_means[:, :NDIM] += gain_pos * innovation
+        new_means[:, NDIM:] += gain_vel * innovation
+        return new_means, _from_blocks(p - gain_pos * p, c - gain_pos * c, v - gain_vel * c)
+
+    def multi_gating_distance(
+        self, means: Array, covariances: Array, measurements: Array, only_position: bool = False
+    ) -> Array:
+        dims = 2 if only_position else NDIM
+        innovation_var = covariances[:, _POS, _POS] + self._measurement_std(means) ** 2
+        diff = np.asarray(measurements, np.float64)[None, :, :dims] - means[:, None, :dims]
+        return np.einsum("nmi,ni->nm", diff**2, 1.0 / innovation_var[:, :dims])
 
     def _initiate_std(self, measurements: Array) -> Array:
         wh = np.concatenate([measurements[:, 2:4], measurements[:, 2:4]], axis=1)
