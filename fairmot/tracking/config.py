@@ -37,22 +37,16 @@ class TrackerConfig:
     ema_alpha: float = 0.9
 
     def __post_init__(self) -> None:
-        if self.frame_rate <= 0:
-            raise ValueError(f"frame_rate must be positive, got {self.frame_rate}")
-        if self.track_buffer < 0:
-            raise ValueError(f"track_buffer must be >= 0, got {self.track_buffer}")
-        for name in ("conf_thres", "embedding_weight", "ema_alpha"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        for name in ("embedding_thres", "iou_thres", "unconfirmed_iou_thres", "gate_thres"):
-            if getattr(self, name) <= 0.0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        _check_ranges(
+            self,
+            ("conf_thres", "embedding_weight", "ema_alpha"),
+            ("embedding_thres", "iou_thres", "unconfirmed_iou_thres", "gate_thres"),
+        )
 
     @property
     def max_time_lost(self) -> int:
         """Frames a lost track survives: track_buffer scaled from 30 fps to this frame rate."""
-        return int(self.frame_rate / BUFFER_REFERENCE_FPS * self.track_buffer)
+        return max_time_lost(self)
 
 
 @dataclass(frozen=True)
@@ -91,36 +85,47 @@ class FairByteConfig:
     occlusion_iou: float = 0.3
 
     def __post_init__(self) -> None:
-        if self.frame_rate <= 0:
-            raise ValueError(f"frame_rate must be positive, got {self.frame_rate}")
-        if self.track_buffer < 0:
-            raise ValueError(f"track_buffer must be >= 0, got {self.track_buffer}")
-        for name in (
-            "high_thres",
-            "low_thres",
-            "new_track_thres",
-            "appearance_weight",
-            "ema_alpha",
-            "occlusion_iou",
-        ):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        _check_ranges(
+            self,
+            (
+                "high_thres",
+                "low_thres",
+                "new_track_thres",
+                "appearance_weight",
+                "ema_alpha",
+                "occlusion_iou",
+            ),
+            ("match_thres", "reid_thres", "gate_thres", "low_iou_thres", "unconfirmed_iou_thres"),
+        )
         if self.low_thres > self.high_thres:
             raise ValueError(
                 f"low_thres ({self.low_thres}) must not exceed high_thres ({self.high_thres})"
             )
-        for name in (
-            "match_thres",
-            "reid_thres",
-            "gate_thres",
-            "low_iou_thres",
-            "unconfirmed_iou_thres",
-        ):
-            if getattr(self, name) <= 0.0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
     @property
     def max_time_lost(self) -> int:
         """Frames a lost track survives: track_buffer scaled from 30 fps to this frame rate."""
-        return int(self.frame_rate / BUFFER_REFERENCE_FPS * self.track_buffer)
+        return max_time_lost(self)
+
+
+def _check_ranges(
+    config: TrackerConfig | FairByteConfig, fractions: tuple[str, ...], positives: tuple[str, ...]
+) -> None:
+    """The checks every tracker config shares: a positive frame rate, a non-negative buffer,
+    `fractions` in [0, 1] and `positives` above 0."""
+    if config.frame_rate <= 0:
+        raise ValueError(f"frame_rate must be positive, got {config.frame_rate}")
+    if config.track_buffer < 0:
+        raise ValueError(f"track_buffer must be >= 0, got {config.track_buffer}")
+    for name in fractions:
+        value = getattr(config, name)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value}")
+    for name in positives:
+        if getattr(config, name) <= 0.0:
+            raise ValueError(f"{name} must be positive, got {getattr(config, name)}")
+
+
+def max_time_lost(config: TrackerConfig | FairByteConfig) -> int:
+    """Frames a lost track survives: track_buffer scaled from 30 fps to the frame rate."""
+    return int(config.frame_rate / BUFFER_REFERENCE_FPS * config.track_buffer)
