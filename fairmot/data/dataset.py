@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from torch.utils.data import Dataset
 
-from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine
+from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine, visible
 from fairmot.data.errors import DatasetError
 from fairmot.data.labels import Sample, collect_labels
 from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
@@ -109,9 +109,9 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
             if rng.random() < cfg.flip:
                 image, boxes = hflip(image, boxes)
         else:
-            boxes = boxes.copy()
-            boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, self.input_w)
-            boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, self.input_h)
+            # Amodal boxes, not clipped: a person half out of frame keeps their full extent.
+            keep = np.nonzero(visible(boxes, self.input_w, self.input_h))[0]
+            boxes = boxes[keep]
         targets = build_targets(
             boxes,
             labels[keep, 1].astype(np.int64),

@@ -19,8 +19,8 @@ Several processes (torch.distributed): one per GPU on each host (SM_NUM_GPUS or 
 count), hosts from SM_HOSTS/SM_CURRENT_HOST or resourceconfig.json, rendezvous at the first host
 (sorted) on FAIRMOT_MASTER_PORT (29500); NCCL on GPU, gloo on CPU. FAIRMOT_PROCS_PER_HOST forces
 the process count (e.g. 2 gloo processes on a CPU), FAIRMOT_MASTER_ADDR replaces the first host's
-name (tests map algo-1 to 127.0.0.1). `batch_size` is per process and `lr` is scaled by the world
-size inside `train()` (linear scaling rule), so the effective batch is batch_size * processes.
+name (tests map algo-1 to 127.0.0.1). `batch_size` is per process, so the effective batch is
+batch_size * processes; `lr` is used as given (the reference's), lr_scaling=linear multiplies it.
 """
 
 from __future__ import annotations

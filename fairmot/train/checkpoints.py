@@ -32,6 +32,8 @@ class TrainingState:
     global_step: int = 0
     elapsed_s: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    # Every step's losses ({"step": n, "loss": ...}) for the loss curve; kept across resumes.
+    steps: list[dict[str, float]] = field(default_factory=list)
     # Loss sums over the steps done in the unfinished epoch (averaged over ranks).
     epoch_sums: dict[str, float] = field(default_factory=dict)
 

@@ -53,6 +53,8 @@ class VideoSummary:
     codec: str | None = None  # of annotated.mp4, None with --no-video
     model: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    truncated: bool = False  # decoding stopped early: the results cover the frames that decoded
+    first_frame: int = 1  # number of the first tracked frame in the source (a part: --start)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -142,16 +144,20 @@ def track_record(track_id: int, tlwh: Sequence[float], score: float) -> dict[str
 
 
 def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]:
-    """tracks.json: per frame (from 1, as tracks.txt) the reported tracks, [x, y, w, h] boxes."""
+    """tracks.json: per frame (numbered as tracks.txt: from 1 in the source video) the reported
+    tracks, [x, y, w, h] boxes."""
     per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
     for frame, track_id, x, y, w, h, score in rows:
-        per_frame[frame - 1].append(track_record(track_id, (x, y, w, h), score))
+        per_frame[frame - summary.first_frame].append(track_record(track_id, (x, y, w, h), score))
     return {
         "video": summary.video,
         "fps": summary.source_fps,
         "width": summary.width,
         "height": summary.height,
-        "frames": [{"frame": i + 1, "tracks": tracks} for i, tracks in enumerate(per_frame)],
+        "frames": [
+            {"frame": summary.first_frame + i, "tracks": tracks}
+            for i, tracks in enumerate(per_frame)
+        ],
     }
 
 

@@ -171,3 +171,11 @@ def test_atomic_outputs_leave_nothing_on_failure_and_everything_on_commit(tmp_pa
         outputs.path(SUMMARY_JSON).write_text("{}")
         outputs.commit()
     assert sorted(p.name for p in out.iterdir()) == [SUMMARY_JSON, TRACKS_MOT]
+
+
+def test_a_box_past_the_left_edge_keeps_its_label_on_the_picture() -> None:
+    # Amodal boxes may start left of the frame: the label is drawn from x = 0.
+    frame = np.zeros((H, W, 3), np.uint8)
+    Annotator().draw(frame, [TrackBox(track_id=3, box=(-30.0, 30.0, 20.0, 90.0), score=0.9)])
+    label_rows = frame[:30, :8]
+    assert (label_rows == np.array(colour_for_id(3))).all(axis=2).any()
