@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "upload_dataset",
     "client",
     "local",
+    "console",
 )
 # Exit status after a broken pipe, as a shell reports a process ended by SIGPIPE (128 + 13).
 EXIT_BROKEN_PIPE = 141

@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="write into OUT even if it already holds files (a dataset's sequences are replaced)",
     )
+    parser.add_argument(
+        "--recipe", help="write this training recipe's hyperparameters into the manifest"
+    )
+    parser.add_argument(
+        "--deploy", action="store_true", help="manifest asks for deployment after training"
+    )
     parser.set_defaults(func=run)
 
 
@@ -65,8 +71,21 @@ def run(args: argparse.Namespace) -> int:
             name=args.name,
             progress=True,
         )
+        if args.recipe or args.deploy:
+            _training_options(out, args.recipe, args.deploy)
     except ValueError as error:
         print(f"fairmot synth: {error}", file=sys.stderr)
         return 2
     print(f"wrote {args.sequences} sequences of {args.frames} frames to {out}")
     return 0
+
+
+def _training_options(dataset: Path, recipe_name: str | None, deploy: bool) -> None:
+    """Put a recipe and `deploy` into manifest.json, as an uploaded dataset carries them."""
+    from fairmot.data import read_manifest, write_manifest
+    from fairmot.train.recipes import recipe
+
+    manifest = read_manifest(dataset)
+    hyperparameters = {**(recipe(recipe_name) if recipe_name else {}), **manifest.hyperparameters}
+    update = {"hyperparameters": hyperparameters, "deploy": deploy or manifest.deploy}
+    write_manifest(dataset, manifest.model_copy(update=update))

@@ -13,14 +13,22 @@ from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine
 from fairmot.data.errors import DatasetError
 from fairmot.data.labels import Sample, collect_labels
 from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
+from fairmot.image_header import is_complete
 from fairmot.letterbox import letterbox
 
 CACHE_BYTES = 1 << 30  # per process: letterboxed inputs stay in memory while they fit
 
 
 def read_image(path: Path) -> np.ndarray:
-    """BGR image; a missing or corrupt file is one clear error naming it."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """BGR image; a missing, corrupt or truncated file is one clear error naming it."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b""
+    # libjpeg decodes a file cut short, pads it with grey and only warns on stderr.
+    if data and not is_complete(data):
+        raise DatasetError(f"{path}: truncated image (no end marker); copy or extract it again")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         raise DatasetError(f"{path}: cannot read image (missing, empty or corrupt)")
     return image

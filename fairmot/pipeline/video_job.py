@@ -206,7 +206,7 @@ def run_video_job(
     started = time.perf_counter()
     count = 0
 
-    # Opened inside: an input that cannot be opened also clears an earlier run's results.
+    # Opened inside: an input that cannot be opened fails here, earlier results untouched.
     with AtomicOutputs(out_dir) as outputs:
         video = open_clip(source, start, frames)
         writer: VideoWriter | None = None

@@ -1,7 +1,8 @@
 """Named hyperparameter sets, as SageMaker-style strings (applied before user overrides).
 
 `paper`: the reference defaults (DLA-34 at 1088x608 on a GPU). `lite` and `quick` are the CPU
-recipes for synthetic data (`fairmot synth`) at 320x192 with the lite arch. They are step counts,
+recipes for synthetic data (`fairmot synth`) at 320x192 with the lite arch; `smoke` is a
+handful of steps that only proves the plumbing (local mode's first run, tests). They are step counts,
 so a result does not depend on how busy the machine is: `lite` is 1500 steps of 8 images (4.7
 minutes measured on this 2-core machine when lightly loaded, ~0.19 s a step; a step took up to
 9 s while eight jobs shared the cores), `quick` 450 steps for the demo. Epochs are shortened with
@@ -52,6 +53,17 @@ RECIPES: dict[str, dict[str, str]] = {
         "num_epochs": "3",
         "lr_step": "2",
         "max_minutes": "4",
+    },
+    # Not a model worth tracking with: a few seconds of training that exercises every stage.
+    "smoke": {
+        **_CPU_COMMON,
+        "input_w": "160",
+        "input_h": "96",
+        "batch_size": "4",
+        "num_workers": "0",
+        "num_iters": "2",
+        "num_epochs": "1",
+        "lr_step": "1",
     },
 }
 
