@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
 TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands fairmot/console
 
-.PHONY: venv tools browser test test-fast lint format demo clean
+.PHONY: venv tools browser bench-venv test test-fast lint format demo clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,14 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV)/bin/python -m pip install -q -r requirements-checkov.txt
 	rm -f $(CHECKOV)/.installed-*
 	touch $@
+
+# Bench-only venv for bench/trackers.py (the roboflow `trackers` peers); never pulls torch.
+BENCH := .venv-bench
+
+bench-venv:
+	@test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH) || python3 -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q -r requirements-bench.txt
+	$(BENCH)/bin/python -m pip install -q --no-deps -r requirements-bench-nodeps.txt
 
 lint: venv
 	$(BIN)/ruff check .

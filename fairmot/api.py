@@ -16,7 +16,7 @@ import numpy as np
 
 from fairmot.pipeline import FramePipeline
 from fairmot.pipeline.results_dir import results_dir
-from fairmot.tracking import JDETracker, Track, TrackerConfig
+from fairmot.tracking import ClassPools, Track, TrackerConfig
 from fairmot.video import VideoSource, VideoSummary
 
 # Where `track` writes when no `out` is given (numbered per run: track, track2, ...).
@@ -56,7 +56,7 @@ class Model:
         self.pipeline = pipeline
         self.card = pipeline.card
         self.backend = pipeline.network.name
-        self._tracker: JDETracker | None = None
+        self._tracker: ClassPools | None = None
 
     def __repr__(self) -> str:
         card = self.card

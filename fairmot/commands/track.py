@@ -73,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--frames", type=int, default=None, help="number of frames to track (default: all)"
     )
+    parser.add_argument(
+        "--tracker",
+        default=None,
+        help="tracker name (fairmot, fairbyte) or YAML file (default: fairmot, the reference)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -82,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from fairmot.model import ArtifactError
     from fairmot.pipeline import FramePipeline
     from fairmot.pipeline.results_dir import ResultsDirError, results_dir
+    from fairmot.tracking import TrackerConfigError
     from fairmot.video import VideoError, open_video
 
     problem = _check_numbers(args)
@@ -91,7 +97,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = results_dir(args.out, exist_ok=args.exist_ok)
         network = load_network(args.model, backend=args.backend, device=args.device)
-        pipeline = FramePipeline(network, conf_thres=args.conf_thres, batch_size=args.batch_size)
+        pipeline = FramePipeline(
+            network,
+            conf_thres=args.conf_thres,
+            batch_size=args.batch_size,
+            tracker_config=args.tracker,
+        )
         summary = pipeline.track_video(
             open_video(args.video, fps=args.fps),
             out,
@@ -100,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             start=args.start,
             frames=args.frames,
         )
-    except (VideoError, ArtifactError, BackendError, ResultsDirError) as error:
+    except (VideoError, ArtifactError, BackendError, ResultsDirError, TrackerConfigError) as error:
         print(f"fairmot track: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     per_frame = summary.to_json()["timings_ms_per_frame"]

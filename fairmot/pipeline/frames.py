@@ -16,7 +16,15 @@ import torch
 
 from fairmot.decode import DEFAULT_CONF_THRES, decode
 from fairmot.letterbox import Letterbox, letterbox
-from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
+from fairmot.tracking import (
+    ClassPools,
+    Detections,
+    FairByteConfig,
+    Track,
+    TrackerConfig,
+    create_tracker,
+    load_tracker_config,
+)
 from fairmot.video import VideoSource, open_clip
 
 if TYPE_CHECKING:
@@ -69,7 +77,7 @@ class FramePipeline:
         conf_thres: float | None = None,
         batch_size: int = 4,
         output_filter: OutputFilter | None = None,
-        tracker_config: TrackerConfig | None = None,
+        tracker_config: str | Path | TrackerConfig | FairByteConfig | None = None,
         channels_last: bool | None = None,
     ) -> None:
         from fairmot.backends import TorchNetwork
@@ -87,7 +95,19 @@ class FramePipeline:
         self.batch_size = batch_size
         self.conf_thres = conf_thres if conf_thres is not None else card_conf_thres(self.card)
         self.output_filter = output_filter or OutputFilter()
-        self.tracker_config = replace(tracker_config or TrackerConfig(), conf_thres=self.conf_thres)
+        # A tracker name, YAML path or config (fairmot.tracking.create_tracker); the reference
+        # `fairmot` tracker by default.
+        config = load_tracker_config(tracker_config or TrackerConfig())
+        if isinstance(config, TrackerConfig):
+            # The reference tracker's threshold is the detection threshold.
+            self.tracker_config: TrackerConfig | FairByteConfig = replace(
+                config, conf_thres=self.conf_thres
+            )
+            self.decode_thres = self.conf_thres
+        else:
+            # BYTE's low band lies below conf_thres: decode down to it.
+            self.tracker_config = config
+            self.decode_thres = min(self.conf_thres, config.low_thres)
         self.input_size = (self.card.input_w, self.card.input_h)
 
     def prepare(self, frame_bgr: np.ndarray) -> PreparedFrame:
@@ -105,7 +125,7 @@ class FramePipeline:
                 decode(
                     outputs,
                     [p.letterbox for p in chunk],
-                    conf_thres=self.conf_thres,
+                    conf_thres=self.decode_thres,
                     down_ratio=self.card.down_ratio,
                 )
             )
@@ -115,21 +135,20 @@ class FramePipeline:
         """Detections (boxes in each frame's own pixels) of frames of any sizes and streams."""
         return self.infer([self.prepare(frame) for frame in frames_bgr])
 
-    def new_tracker(self, frame_rate: float = 30) -> JDETracker:
+    def new_tracker(self, frame_rate: float = 30) -> ClassPools:
         """A fresh tracker for one stream at its frame rate, thresholds from this pipeline."""
-        rate = max(round(frame_rate), 1)
-        return JDETracker(replace(self.tracker_config, frame_rate=rate))
+        return create_tracker(self.tracker_config, frame_rate=max(round(frame_rate), 1))
 
     def visible(self, tracks: Iterable[Track]) -> list[Track]:
         """The tracks worth reporting (size and shape filter of the reference)."""
         return [t for t in tracks if self.output_filter.keep(t.tlwh)]
 
-    def update(self, tracker: JDETracker, detections: Detections) -> list[Track]:
+    def update(self, tracker: ClassPools, detections: Detections) -> list[Track]:
         """Advance `tracker` one frame; the reported tracks of that frame."""
         return self.visible(tracker.update(detections))
 
     def track_frames(
-        self, frames_bgr: Sequence[np.ndarray], tracker: JDETracker
+        self, frames_bgr: Sequence[np.ndarray], tracker: ClassPools
     ) -> list[list[Track]]:
         """Consecutive frames of one stream through `tracker`: the reported tracks per frame."""
         return [self.update(tracker, d) for d in self.detect(frames_bgr)]
