@@ -137,15 +137,21 @@ def test_track_video_writes_all_outputs_consistently(
     assert saved["codec"] == "h264" and saved["fps"] > 0
 
 
-def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Path) -> None:
+def test_failed_video_keeps_the_earlier_complete_results(
+    loaded: LoadedModel, tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a video")
     out = tmp_path / "out"
     out.mkdir()
-    (out / "summary.json").write_text("{}")  # an earlier run's result must not survive
+    # An earlier run's complete result is replaced only by a complete one (issue 10), and a
+    # failed run leaves nothing of its own: no partial files, no staging folder.
+    (out / "summary.json").write_text('{"earlier": true}')
     with pytest.raises(VideoError, match="cannot be read"):
         FramePipeline(loaded).track_video(notes, out, progress=False)
-    assert list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert (out / "summary.json").read_text() == '{"earlier": true}'
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial")]
 
 
 def test_a_model_failure_on_the_last_batch_fails_the_job_instead_of_hanging(
