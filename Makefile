@@ -7,9 +7,9 @@ TOOLS := .venv-tools
 DEPS_HASH := $(shell cat pyproject.toml requirements-tools.txt 2>/dev/null | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
-TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands
+TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands fairmot/console
 
-.PHONY: venv tools test test-fast lint format demo clean sam-build
+.PHONY: venv tools browser bench-venv test test-fast lint format demo clean sam-build
 # `sam build` needs the functions' runtime (python3.12) on PATH: found there or under pyenv.
 # (A pyenv shim on PATH may not run: each candidate must start.)
 PYTHON312 := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r) $$(command -v python3.12); do "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
@@ -47,6 +47,14 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	rm -f $(CHECKOV)/.installed-*
 	touch $@
 
+# Bench-only venv for bench/trackers.py (the roboflow `trackers` peers); never pulls torch.
+BENCH := .venv-bench
+
+bench-venv:
+	@test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH) || python3 -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install -q -r requirements-bench.txt
+	$(BENCH)/bin/python -m pip install -q --no-deps -r requirements-bench-nodeps.txt
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,7 +65,15 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv tools lint sam-build
+# The console's browser test drives Debian's chromium through chromedriver. Installing needs root
+# and apt-get; where either is missing the test skips itself and says why.
+browser:
+	@command -v chromedriver >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } \
+	  || echo "chromium not installed: the console's browser test will be skipped"
+
+test: venv tools lint browser sam-build
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
 
 # The SAM build of the functions and their shared dependency layer (not in test-fast).

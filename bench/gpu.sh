@@ -4,7 +4,8 @@
 # 1. installs this package with the machine's own torch (never replaces torch);
 # 2. runs the deformable-conv tests (pure PyTorch vs torchvision.ops.deform_conv2d on CUDA);
 # 3. makes a small synthetic dataset (`fairmot synth`; skipped if the data stack is missing);
-# 4. trains dla34 with the real DCN path under AMP: it/s and peak memory;
+# 4. trains dla34 with the real DCN path under AMP: it/s and peak memory, from LOAD_MODEL (a
+#    pretrained start such as ctdet_coco_dla_2x.pth carried to the machine) when set;
 # 5. inference FPS of dla34 at 1088x608, batch 1 and 8, fp32 and AMP.
 # Steps 2-3 are optional: a failure is reported and the benchmark goes on with random tensors.
 # Overrides (for a CPU smoke test of this script): DEVICE=cpu ARCH=lite WIDTH=128 HEIGHT=64
@@ -24,6 +25,8 @@ HEIGHT=${HEIGHT:-608}
 BATCH=${BATCH:-8}
 read -r -a INFER_BATCHES <<< "${INFER_BATCHES:-1 8}"
 SIZE=(--device "$DEVICE" --arch "$ARCH" --width "$WIDTH" --height "$HEIGHT")
+START_ARGS=()
+[[ -n "${LOAD_MODEL:-}" ]] && START_ARGS=(--load-model "$LOAD_MODEL")
 START=$SECONDS
 
 remaining() { echo $((BUDGET_S - (SECONDS - START))); }
@@ -86,7 +89,7 @@ TRAIN_S=$(( ($(remaining) - 150) / 2 ))
 if (( ${#DATASET_ARGS[@]} )); then
   say "training $ARCH (AMP) on the synthetic set: up to 300 iterations / ${TRAIN_S}s"
   timeout $((TRAIN_S + 90)) $PY bench/gpu_bench.py train "${SIZE[@]}" --batch "$BATCH" --iters 300 \
-    --train-seconds "$TRAIN_S" "${DATASET_ARGS[@]}" 2>&1 | tee -a "$LOG" \
+    --train-seconds "$TRAIN_S" "${DATASET_ARGS[@]}" ${START_ARGS[@]+"${START_ARGS[@]}"} 2>&1 | tee -a "$LOG" \
     || { FAILED=1; say "training bench on the dataset FAILED"; }
 fi
 say "training $ARCH (AMP) on random tensors (compute only, no data loading): ${TRAIN_S}s"

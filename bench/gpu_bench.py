@@ -104,7 +104,14 @@ def train_bench(args: argparse.Namespace, device: torch.device) -> None:
             print(f"note: dataset unusable ({type(error).__name__}: {error}); using random tensors")
     if source == "random tensors":
         batches = random_batches(card, args.batch)
-    model = build_model(card).to(device).train()
+    model = build_model(card)
+    start = "random weights"
+    if args.load_model is not None:
+        from fairmot.model import load_reference_checkpoint
+
+        report = load_reference_checkpoint(model, args.load_model)
+        start = f"{args.load_model.name} ({report.loaded} tensors)"
+    model = model.to(device).train()
     criterion, loss_fn, loss_name = make_loss(card)
     params = list(model.parameters())
     if criterion is not None:
@@ -115,7 +122,7 @@ def train_bench(args: argparse.Namespace, device: torch.device) -> None:
     amp_dtype = getattr(torch, args.amp) if args.amp != "none" else None
     print(
         f"train: arch={card.arch} input={card.input_w}x{card.input_h} batch={args.batch} "
-        f"amp={args.amp} data={source} loss={loss_name} "
+        f"amp={args.amp} data={source} loss={loss_name} start={start} "
         f"dcn={'torchvision' if torchvision_available() else 'pure torch'}"
     )
 
@@ -197,6 +204,9 @@ def main() -> None:
     parser.add_argument("stage", choices=("train", "infer", "all"))
     parser.add_argument("--arch", default="dla34")
     parser.add_argument("--dataset", type=Path, default=None)
+    parser.add_argument(
+        "--load-model", type=Path, default=None, help="pretrained start (e.g. ctdet_coco_dla_2x)"
+    )
     parser.add_argument("--width", type=int, default=1088)
     parser.add_argument("--height", type=int, default=608)
     parser.add_argument("--batch", type=int, default=8)

@@ -15,6 +15,7 @@ shared.
     .venv/bin/python bench/pipeline.py                      # lite at 576x320, 30 s at 960x540
     .venv/bin/python bench/pipeline.py --seconds 5 --rounds 1
     .venv/bin/python bench/pipeline.py --model model.tar.gz
+    .venv/bin/python bench/pipeline.py --seconds 4 --batch-sizes 1,2,4,8 --plot pipeline.png
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ import argparse
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-# Spinning OpenMP workers steal the cores the decode/encode threads (and, on a shared machine,
-# other processes) need: on a loaded 2-core machine forward passes ran ~4x slower with the
-# default policy. Read when torch loads, so it is set before the import.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import fairmot  # noqa: F401  # first: its thread policy must be set before torch loads
 
+# isort: split
 import cv2
 import numpy as np
 import torch
 
+from fairmot.backends import BACKENDS, load_network
 from fairmot.decode import DEFAULT_CONF_THRES, decode_raw
-from fairmot.model import LoadedModel, ModelCard, build_model, load_artifact
+from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
 from fairmot.pipeline import FramePipeline
-from fairmot.video import VideoWriter, open_video
+from fairmot.video import VideoSummary, VideoWriter, open_video
 
 # The lite arch's design point (<= 3 GFLOP): half the paper's 1088x608.
 LITE_INPUT = (576, 320)
@@ -84,8 +85,8 @@ def random_lite(
         model.hm[-1].weight.mul_(HM_GAIN)
         model.wh[-1].weight.zero_()
         model.wh[-1].bias.copy_(torch.tensor(LTRB))
-        image = FramePipeline(loaded).prepare(sample_frame).image
-        raw = decode_raw(model(FramePipeline(loaded).network_input([image])))
+        pipeline = FramePipeline(loaded)
+        raw = decode_raw(pipeline.network([pipeline.prepare(sample_frame).image]))
         target = raw.scores[0, DETECTIONS_PER_FRAME - 1]
         model.hm[-1].bias.sub_(torch.logit(target) - torch.logit(torch.tensor(DEFAULT_CONF_THRES)))
     return loaded
@@ -101,10 +102,8 @@ def model_only(pipeline: FramePipeline, video_path: Path) -> tuple[float, float,
 
     def forward(batch: list[np.ndarray]) -> float:
         nonlocal cpu
-        tensor = pipeline.network_input(batch)
         tick, cpu_tick = time.perf_counter(), time.process_time()
-        with torch.inference_mode():
-            pipeline.model(tensor)
+        pipeline.network(batch)  # input conversion and forward pass, as the pipeline runs it
         cpu += time.process_time() - cpu_tick
         return time.perf_counter() - tick
 
@@ -132,13 +131,14 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--size", default="960x540", help="video size WxH")
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument(
+        "--batch-sizes", default=None, help="comma list (e.g. 1,2,4,8): one measurement each"
+    )
+    parser.add_argument("--plot", type=Path, default=None, help="PNG of fps against batch size")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best kept")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default all)")
     parser.add_argument(
-        "--memory-format",
-        choices=["auto", "nchw", "nhwc"],
-        default="auto",
-        help="network memory format (auto: the pipeline's default, NHWC on CPUs)",
+        "--backend", choices=BACKENDS, default="auto", help="network runtime (default: auto)"
     )
     parser.add_argument("--no-video", action="store_true", help="pipeline without annotated.mp4")
     args = parser.parse_args()
@@ -153,59 +153,110 @@ def main() -> None:
             width=width,
             height=height,
         )
-        if args.model:
-            loaded = load_artifact(args.model)
-        else:
+        model_path = args.model
+        if model_path is None:
             loaded = random_lite(
                 *LITE_INPUT, sample_frame=next(iter(open_video(video))), arch=args.arch
             )
-        card = loaded.card
-        pipeline = FramePipeline(
-            loaded,
-            batch_size=args.batch_size,
-            channels_last={"auto": None, "nchw": False, "nhwc": True}[args.memory_format],
-        )
+            model_path = save_artifact(loaded.model, loaded.card, Path(tmp) / "model")
+        network = load_network(model_path, backend=args.backend, device="cpu")
+        card = network.card
         print(
             f"video {width}x{height} {args.fps} fps {args.seconds:g} s (H.264); model {card.arch} "
-            f"at {card.input_w}x{card.input_h}, batch {args.batch_size}, "
-            f"{torch.get_num_threads()} torch threads, OMP_WAIT_POLICY "
-            f"{os.environ['OMP_WAIT_POLICY']}, memory format "
-            f"{'channels_last' if pipeline.channels_last else 'contiguous'}"
+            f"at {card.input_w}x{card.input_h}, backend {network.name}, "
+            f"{torch.get_num_threads()} threads, OMP_WAIT_POLICY {os.environ['OMP_WAIT_POLICY']}"
         )
-        pipeline.detect([np.zeros((height, width, 3), np.uint8)] * args.batch_size)  # warm-up
-        best_model = best_pipe = 0.0
-        cpu_model = cpu_pipe = float("inf")
-        summary = None
-        for round_number in range(1, args.rounds + 1):
-            fps_model, cpu_frame_model, frames = model_only(pipeline, video)
-            cpu_tick = time.process_time()
-            result = pipeline.track_video(
-                video, Path(tmp) / "out", progress=False, write_video=not args.no_video
-            )
-            cpu_frame_pipe = (time.process_time() - cpu_tick) / result.frames
-            print(
-                f"round {round_number}: model only {fps_model:.1f} frames/s "
-                f"({1000 * cpu_frame_model:.1f} CPU ms/frame), pipeline {result.fps:.1f} frames/s "
-                f"({1000 * cpu_frame_pipe:.1f} CPU ms/frame), {frames} frames, "
-                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-            )
-            best_model = max(best_model, fps_model)
-            cpu_model, cpu_pipe = min(cpu_model, cpu_frame_model), min(cpu_pipe, cpu_frame_pipe)
-            if result.fps > best_pipe:
-                best_pipe, summary = result.fps, result
-        assert summary is not None
-        per_frame = summary.to_json()["timings_ms_per_frame"]
+        sizes = [int(b) for b in (args.batch_sizes or str(args.batch_size)).split(",")]
+        curve: list[Measured] = []
+        for batch_size in sizes:
+            pipeline = FramePipeline(network, batch_size=batch_size)
+            print(f"batch {batch_size}:")
+            measured = measure(pipeline, video, Path(tmp), args.rounds, not args.no_video)
+            curve.append(measured)
+            report(measured)
+        if args.plot:
+            plot_scaling(sizes, curve, args.plot, f"{card.arch} {network.name}, {width}x{height}")
+            print(f"scaling curve: {args.plot}")
+
+
+@dataclass
+class Measured:
+    """Best of the rounds at one batch size."""
+
+    model_fps: float
+    pipeline_fps: float
+    model_cpu: float  # CPU s/frame
+    pipeline_cpu: float
+    summary: VideoSummary
+
+
+def measure(
+    pipeline: FramePipeline, video: Path, tmp: Path, rounds: int, write_video: bool
+) -> Measured:
+    """Alternating rounds of model only and the whole pipeline; the best of each is kept."""
+    with open_video(video) as source:
+        blank = np.zeros((source.height, source.width, 3), np.uint8)
+    pipeline.detect([blank] * pipeline.batch_size)  # warm-up
+    best: Measured | None = None
+    for round_number in range(1, rounds + 1):
+        fps_model, cpu_frame_model, frames = model_only(pipeline, video)
+        cpu_tick = time.process_time()
+        result = pipeline.track_video(video, tmp / "out", progress=False, write_video=write_video)
+        cpu_frame_pipe = (time.process_time() - cpu_tick) / result.frames
         print(
-            "pipeline stage busy time, ms/frame: "
-            + " ".join(f"{k}={v:.1f}" for k, v in per_frame.items())
+            f"  round {round_number}: model only {fps_model:.1f} frames/s "
+            f"({1000 * cpu_frame_model:.1f} CPU ms/frame), pipeline {result.fps:.1f} frames/s "
+            f"({1000 * cpu_frame_pipe:.1f} CPU ms/frame), {frames} frames, "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
-        print(f"model only: {best_model:.1f} frames/s")
-        print(f"pipeline:   {best_pipe:.1f} frames/s (decode, infer, track, encode)")
-        print(f"ratio:      {best_pipe / best_model:.2f} (target >= 0.90)")
-        # On a saturated CPU (no idle core for the I/O threads) the wall ratio tends to this.
-        print(
-            f"CPU-time ratio (model CPU/frame over pipeline CPU/frame): {cpu_model / cpu_pipe:.2f}"
-        )
+        if best is None:
+            best = Measured(fps_model, result.fps, cpu_frame_model, cpu_frame_pipe, result)
+            continue
+        best.model_fps = max(best.model_fps, fps_model)
+        best.model_cpu = min(best.model_cpu, cpu_frame_model)
+        best.pipeline_cpu = min(best.pipeline_cpu, cpu_frame_pipe)
+        if result.fps > best.pipeline_fps:
+            best.pipeline_fps, best.summary = result.fps, result
+    assert best is not None
+    return best
+
+
+def report(m: Measured) -> None:
+    per_frame = m.summary.to_json()["timings_ms_per_frame"]
+    print(
+        "  pipeline stage busy time, ms/frame: "
+        + " ".join(f"{k}={v:.1f}" for k, v in per_frame.items())
+    )
+    print(f"  model only: {m.model_fps:.1f} frames/s")
+    print(f"  pipeline:   {m.pipeline_fps:.1f} frames/s (decode, infer, track, encode)")
+    print(f"  ratio:      {m.pipeline_fps / m.model_fps:.2f} (target >= 0.90)")
+    # On a saturated CPU (no idle core for the I/O threads) the wall ratio tends to this.
+    print(
+        f"  CPU-time ratio (model CPU/frame over pipeline CPU/frame): {m.model_cpu / m.pipeline_cpu:.2f}"
+    )
+
+
+def plot_scaling(sizes: list[int], curve: list[Measured], path: Path, title: str) -> None:
+    """Frames/s of the model alone and of the pipeline against the batch size, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot(sizes, [m.model_fps for m in curve], marker="o", label="model only")
+    ax.plot(sizes, [m.pipeline_fps for m in curve], marker="o", label="full pipeline")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(b) for b in sizes])
+    ax.set_xlabel("batch size (frames per forward pass)")
+    ax.set_ylabel("frames/s")
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

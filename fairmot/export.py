@@ -1,24 +1,32 @@
-"""Export a model artifact to ONNX (heads as named outputs, dynamic batch)."""
+"""Export a model artifact to ONNX (heads as named outputs, dynamic batch, the card inside) and
+check the file against PyTorch before calling it done."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
-from torch import Tensor, nn
 
-from fairmot.model import load_artifact
-from fairmot.model.dcn import DCN
+from fairmot.backends import (
+    DEFAULT_OPSET,
+    HEAD_ORDER,
+    OnnxNetwork,
+    check_model_path,
+    onnx_bytes,
+)
+from fairmot.model import LoadedModel, load_artifact
 
-HEAD_ORDER = ("hm", "wh", "reg", "id")
-# Opset 16 is the first with GridSample, which the pure-PyTorch deformable conv uses.
-DEFAULT_OPSET = 17
+# The agreement `fairmot export` demands between onnxruntime and PyTorch (absolute and relative):
+# float32 kernels reorder sums, so bit equality is not expected; 1e-4 catches a wrong graph.
+CHECK_TOLERANCE = 1e-4
+# Frames in the check: more than one, so the dynamic batch dimension is exercised too.
+CHECK_BATCH = 2
 
 
 class ExportError(RuntimeError):
-    """The network could not be exported; says which arch and why."""
+    """The network could not be exported, or its export disagrees with PyTorch; says why."""
 
 
 @dataclass(frozen=True)
@@ -28,19 +36,7 @@ class ExportResult:
     input_w: int
     input_h: int
     outputs: tuple[str, ...]
-
-
-class _TupleOutputs(nn.Module):
-    """ONNX graphs have positional outputs: return the heads in a fixed order."""
-
-    def __init__(self, model: nn.Module, heads: tuple[str, ...]) -> None:
-        super().__init__()
-        self.model = model
-        self.heads = heads
-
-    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        out = self.model(x)
-        return tuple(out[name] for name in self.heads)
+    max_abs_diff: float | None  # onnxruntime vs PyTorch; None where onnxruntime is missing
 
 
 def export_onnx(
@@ -52,37 +48,58 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
 ) -> ExportResult:
     """Write an ONNX graph of the artifact's network: input `input` (B,3,H,W) float32 RGB/255,
-    outputs hm (logits), wh, reg, id at stride 4. The input size defaults to the card's.
+    outputs hm (logits), wh, reg, id at stride 4; the model card (with this input size) in its
+    metadata, so `fairmot.load` takes the file alone. The input size defaults to the card's.
 
-    The `dla34` arch exports its deformable convs through the pure-PyTorch path (GridSample);
-    runtimes without GridSample (opset < 16) cannot run it: use `dla34_plain` or `lite` there.
+    The export is run on onnxruntime against PyTorch on random frames; a disagreement beyond
+    CHECK_TOLERANCE raises ExportError and leaves no file. The `dla34` arch exports its
+    deformable convs through the pure-PyTorch path (GridSample, opset >= 16).
     """
-    loaded = load_artifact(Path(artifact), "cpu")
+    artifact, out_path = Path(artifact), Path(out_path)
+    if artifact.suffix.lower() == ".onnx":
+        raise ExportError(f"{artifact} is already an ONNX model")
+    if out_path.is_dir():
+        raise ExportError(f"--out {out_path} is a folder: give the .onnx file to write")
+    check_model_path(artifact)
+    loaded = load_artifact(artifact, "cpu")
     card = loaded.card
     width, height = input_w or card.input_w, input_h or card.input_h
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    for module in loaded.model.modules():
-        if isinstance(module, DCN):
-            module.backend = "torch"  # torchvision's custom op has no ONNX symbolic
-    wrapper = _TupleOutputs(loaded.model, HEAD_ORDER).eval()
-    dummy = torch.rand(1, 3, height, width)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
-            torch.onnx.export(
-                wrapper,
-                (dummy,),
-                str(out_path),
-                input_names=["input"],
-                output_names=list(HEAD_ORDER),
-                dynamic_axes={name: {0: "batch"} for name in ("input", *HEAD_ORDER)},
-                opset_version=opset,
-                dynamo=False,
-            )
+        graph = onnx_bytes(loaded, width, height, opset)
     except Exception as error:  # the exporter raises many types; report them as one
         raise ExportError(
             f"ONNX export of arch {card.arch} failed at opset {opset}: "
             f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
         ) from error
-    return ExportResult(out_path, card.arch, width, height, HEAD_ORDER)
+    diff = check_against_torch(loaded, graph, width, height)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(graph)
+    return ExportResult(out_path, card.arch, width, height, HEAD_ORDER, diff)
+
+
+def check_against_torch(loaded: LoadedModel, graph: bytes, width: int, height: int) -> float | None:
+    """The largest absolute difference between onnxruntime and PyTorch over every head, on
+    CHECK_BATCH random frames; ExportError beyond CHECK_TOLERANCE. None without onnxruntime."""
+    from fairmot.backends import onnxruntime_available
+
+    if not onnxruntime_available():
+        return None
+    x = torch.from_numpy(
+        np.random.default_rng(0).random((CHECK_BATCH, 3, height, width), np.float32)
+    )
+    with torch.inference_mode():
+        expected = loaded.model(x)
+    session = OnnxNetwork(graph, loaded.card).session
+    got = dict(zip(HEAD_ORDER, session.run(None, {"input": x.numpy()}), strict=True))
+    worst = 0.0
+    for name in HEAD_ORDER:
+        want = expected[name].numpy()
+        diff = np.abs(got[name] - want)
+        worst = max(worst, float(diff.max()))
+        if not np.all(diff <= CHECK_TOLERANCE + CHECK_TOLERANCE * np.abs(want)):
+            raise ExportError(
+                f"the ONNX export of arch {loaded.card.arch} disagrees with PyTorch on head "
+                f"{name} (max difference {float(diff.max()):.2g} > {CHECK_TOLERANCE:g}); "
+                "nothing written"
+            )
+    return worst

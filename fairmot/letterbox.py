@@ -31,12 +31,11 @@ class Letterbox:
     src_h: int
 
     def to_original(self, boxes_xyxy: np.ndarray) -> np.ndarray:
-        """Map (N,4) xyxy boxes from input pixels to original pixels, clipped to the image."""
+        """Map (N,4) xyxy boxes from input pixels to original pixels, not clipped: boxes are
+        amodal, as the reference's and MOT ground truth (drawing clips where a picture needs it)."""
         boxes = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4).copy()
         boxes[:, [0, 2]] = (boxes[:, [0, 2]] - self.pad_x) / self.scale
         boxes[:, [1, 3]] = (boxes[:, [1, 3]] - self.pad_y) / self.scale
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, self.src_w)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, self.src_h)
         return boxes
 
     def to_input(self, boxes_xyxy: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,12 +29,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--fps", type=int, default=30, help="frame rate (default 30)")
     parser.add_argument("--name", default=None, help="dataset name in the manifest")
+    parser.add_argument(
+        "--exist-ok",
+        action="store_true",
+        help="write into OUT even if it already holds files (a dataset's sequences are replaced)",
+    )
+    parser.add_argument(
+        "--recipe", help="write this training recipe's hyperparameters into the manifest"
+    )
+    parser.add_argument(
+        "--deploy", action="store_true", help="manifest asks for deployment after training"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from fairmot.data.synth import generate_dataset
 
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"fairmot synth: {out_dir} is a file, not a folder", file=sys.stderr)
+        return 2
+    if not args.exist_ok and out_dir.is_dir() and any(out_dir.iterdir()):
+        what = "a dataset (manifest.json)" if (out_dir / "manifest.json").exists() else "files"
+        print(
+            f"fairmot synth: {out_dir} already holds {what}; choose a new folder or pass "
+            "--exist-ok to write into it",
+            file=sys.stderr,
+        )
+        return 2
     try:
         out = generate_dataset(
             args.out,
@@ -47,8 +71,21 @@ def run(args: argparse.Namespace) -> int:
             name=args.name,
             progress=True,
         )
+        if args.recipe or args.deploy:
+            _training_options(out, args.recipe, args.deploy)
     except ValueError as error:
         print(f"fairmot synth: {error}", file=sys.stderr)
         return 2
     print(f"wrote {args.sequences} sequences of {args.frames} frames to {out}")
     return 0
+
+
+def _training_options(dataset: Path, recipe_name: str | None, deploy: bool) -> None:
+    """Put a recipe and `deploy` into manifest.json, as an uploaded dataset carries them."""
+    from fairmot.data import read_manifest, write_manifest
+    from fairmot.train.recipes import recipe
+
+    manifest = read_manifest(dataset)
+    hyperparameters = {**(recipe(recipe_name) if recipe_name else {}), **manifest.hyperparameters}
+    update = {"hyperparameters": hyperparameters, "deploy": deploy or manifest.deploy}
+    write_manifest(dataset, manifest.model_copy(update=update))

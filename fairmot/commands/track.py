@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 # Exit status for bad input (a video or model that cannot be used), as argparse uses for usage.
 EXIT_BAD_INPUT = 2
+# Exit status of a run whose results are complete only up to where the video stopped decoding.
+EXIT_TRUNCATED = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "or a folder of images (a MOT Challenge sequence or its img1/). Writes into OUT: "
             "annotated.mp4, tracks.txt, tracks.json and summary.json (an H.264 video with boxes, ids and trails; MOT "
             "Challenge results; per-frame JSON; frame count, speed and per-stage timings). "
-            "Files appear only when the run succeeds."
+            "Files appear only when the run succeeds; a truncated video keeps the frames that "
+            "decoded (summary.json says truncated: true; exit status 1)."
         ),
     )
     parser.add_argument("video", type=Path, metavar="VIDEO|IMG_DIR", help="input video or folder")
@@ -28,9 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         required=True,
-        help="model artifact: model.tar.gz, a directory with model.pt + model.json, or a .pt",
+        help="model: model.tar.gz, a directory with model.pt + model.json, a .pt/.pth, or an "
+        ".onnx from `fairmot export`",
     )
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output folder; when it holds an earlier run, results go to OUT2, OUT3... "
+        "unless --exist-ok",
+    )
+    parser.add_argument(
+        "--exist-ok", action="store_true", help="write into OUT even if it holds an earlier run"
+    )
     parser.add_argument(
         "--conf-thres",
         type=float,
@@ -44,55 +56,96 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-video", action="store_true", help="skip annotated.mp4 (faster: no encoding)"
     )
     parser.add_argument(
-        "--device", default="auto", help="torch device: auto (cuda if present), cpu, cuda:0, ..."
+        "--backend",
+        default="auto",
+        help="network runtime: auto (onnxruntime for .onnx and on CPUs where installed, "
+        "else torch), torch, onnxruntime",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="device: auto (cuda if present), cpu, cuda:0, ..."
     )
     parser.add_argument(
         "--fps", type=float, default=None, help="frame rate of an image folder (default 30)"
+    )
+    parser.add_argument(
+        "--start", type=int, default=0, help="first frame to track, counted from 0 (default 0)"
+    )
+    parser.add_argument(
+        "--frames", type=int, default=None, help="number of frames to track (default: all)"
+    )
+    parser.add_argument(
+        "--tracker",
+        default=None,
+        help="tracker name (fairmot, fairbyte) or YAML file (default: fairmot, the reference)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    # Spinning OpenMP workers steal the cores the decode/encode threads need (forward passes ran
-    # ~4x slower on a loaded 2-core machine). Only effective before torch loads; the user's
-    # own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-
-    from fairmot.model import ArtifactError, load_artifact
+    from fairmot.backends import BackendError, load_network
+    from fairmot.model import ArtifactError
     from fairmot.pipeline import FramePipeline
+    from fairmot.pipeline.results_dir import ResultsDirError, results_dir
+    from fairmot.tracking import TrackerConfigError
     from fairmot.video import VideoError, open_video
 
-    if args.batch_size < 1:
-        print(
-            f"fairmot track: --batch-size must be at least 1, got {args.batch_size}",
-            file=sys.stderr,
-        )
+    problem = _check_numbers(args)
+    if problem:
+        print(f"fairmot track: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.fps is not None and args.fps <= 0:
-        print(f"fairmot track: --fps must be positive, got {args.fps:g}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        video = open_video(args.video, fps=args.fps)
-        loaded = load_artifact(args.model, device=device)
+        out = results_dir(args.out, exist_ok=args.exist_ok)
+        network = load_network(args.model, backend=args.backend, device=args.device)
         pipeline = FramePipeline(
-            loaded, device=device, conf_thres=args.conf_thres, batch_size=args.batch_size
+            network,
+            conf_thres=args.conf_thres,
+            batch_size=args.batch_size,
+            tracker_config=args.tracker,
         )
         summary = pipeline.track_video(
-            video, args.out, progress=not args.quiet, write_video=not args.no_video
+            open_video(args.video, fps=args.fps),
+            out,
+            progress=not args.quiet,
+            write_video=not args.no_video,
+            start=args.start,
+            frames=args.frames,
         )
-    except (VideoError, ArtifactError) as error:
+    except (VideoError, ArtifactError, BackendError, ResultsDirError, TrackerConfigError) as error:
         print(f"fairmot track: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     per_frame = summary.to_json()["timings_ms_per_frame"]
     stages = " ".join(f"{stage}={ms:.1f}" for stage, ms in per_frame.items())
     print(
         f"tracked {summary.frames} frames of {summary.video} in {summary.seconds:.1f} s "
-        f"({summary.fps:.1f} fps): {summary.tracks} tracks; ms/frame {stages}; "
-        f"outputs in {args.out}"
+        f"({summary.fps:.1f} fps, {pipeline.network.name}): {summary.tracks} tracks; "
+        f"ms/frame {stages}; outputs in {out}"
     )
+    if summary.tracks == 0:
+        print(
+            f"fairmot track: no tracks in {summary.frames} frames: the model detected nobody "
+            f"above conf_thres {pipeline.conf_thres:g}. An untrained or undertrained model "
+            "does this (check its loss curve), or the people are much smaller or larger than "
+            "in its training data; try a lower --conf-thres",
+            file=sys.stderr,
+        )
+    if summary.truncated:
+        print(
+            f"fairmot track: {summary.video} is truncated: decoding stopped after "
+            f"{summary.frames} frames; the results cover those frames",
+            file=sys.stderr,
+        )
+        return EXIT_TRUNCATED
     return 0
+
+
+def _check_numbers(args: argparse.Namespace) -> str | None:
+    if args.batch_size < 1:
+        return f"--batch-size must be at least 1, got {args.batch_size}"
+    if args.fps is not None and args.fps <= 0:
+        return f"--fps must be positive, got {args.fps:g}"
+    if args.start < 0:
+        return f"--start must be 0 or more, got {args.start}"
+    if args.frames is not None and args.frames < 1:
+        return f"--frames must be at least 1, got {args.frames}"
+    return None

@@ -26,9 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a model on a dataset directory (fairmot synth / fairmot prepare output)",
         description=(
             "Train FairMOT on DATASET (MOT Challenge sequences + manifest.json) and write "
-            "model.pt, model.json and loss_curve.png to --out. Hyperparameters come from, in "
-            "increasing priority: the paper's defaults, --recipe, the manifest's "
-            "'hyperparameters', and --key value flags. Prints name=value metric lines."
+            "model.pt, model.json and loss_curve.png (every step, smoothed) to --out. "
+            "Hyperparameters come from, in increasing priority: the paper's defaults, --recipe, "
+            "the manifest's 'hyperparameters', and --key-name value flags (--key_name works "
+            "too). Prints name=value metric lines."
         ),
     )
     parser.add_argument("dataset", type=Path, help="dataset directory with manifest.json")

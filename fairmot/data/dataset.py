@@ -9,18 +9,26 @@ import cv2
 import numpy as np
 from torch.utils.data import Dataset
 
-from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine
+from fairmot.data.augment import AugmentConfig, hflip, hsv_jitter, random_affine, visible
 from fairmot.data.errors import DatasetError
 from fairmot.data.labels import Sample, collect_labels
 from fairmot.data.targets import DOWN_RATIO, MAX_OBJECTS, build_targets
+from fairmot.image_header import is_complete
 from fairmot.letterbox import letterbox
 
 CACHE_BYTES = 1 << 30  # per process: letterboxed inputs stay in memory while they fit
 
 
 def read_image(path: Path) -> np.ndarray:
-    """BGR image; a missing or corrupt file is one clear error naming it."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """BGR image; a missing, corrupt or truncated file is one clear error naming it."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b""
+    # libjpeg decodes a file cut short, pads it with grey and only warns on stderr.
+    if data and not is_complete(data):
+        raise DatasetError(f"{path}: truncated image (no end marker); copy or extract it again")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         raise DatasetError(f"{path}: cannot read image (missing, empty or corrupt)")
     return image
@@ -109,9 +117,9 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
             if rng.random() < cfg.flip:
                 image, boxes = hflip(image, boxes)
         else:
-            boxes = boxes.copy()
-            boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, self.input_w)
-            boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, self.input_h)
+            # Amodal boxes, not clipped: a person half out of frame keeps their full extent.
+            keep = np.nonzero(visible(boxes, self.input_w, self.input_h))[0]
+            boxes = boxes[keep]
         targets = build_targets(
             boxes,
             labels[keep, 1].astype(np.int64),

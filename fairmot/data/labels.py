@@ -48,12 +48,14 @@ class ValidationSequence:
 
 
 def train_frames(seq: MOTSequence, half_val: bool) -> range:
-    """Frames used for training: all, or the first half with half_val."""
-    return range(1, (seq.length // 2 if half_val else seq.length) + 1)
+    """Frames used for training: all, or the first half of a video with half_val."""
+    return range(1, (seq.length // 2 if half_val and not seq.is_collection else seq.length) + 1)
 
 
 def validation_frames(seq: MOTSequence) -> range:
-    """Frames of the half_val validation split: the second half."""
+    """Frames of the half_val validation split: a video's second half (none of a collection)."""
+    if seq.is_collection:
+        return range(seq.length + 1, seq.length + 1)
     return range(seq.length // 2 + 1, seq.length + 1)
 
 
@@ -62,6 +64,8 @@ def identity_numbers(seq: MOTSequence, frames: range, id_offset: int) -> dict[in
     rows = pedestrian_rows(seq.gt)
     rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
     track_ids = np.unique(rows[:, 1]).astype(np.int64)
+    # A negative id marks a detection-only box (the JDE datasets' -1): no identity class.
+    track_ids = track_ids[track_ids >= 0]
     return {int(t): id_offset + k for k, t in enumerate(track_ids)}
 
 
@@ -75,17 +79,18 @@ def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int])
     samples = []
     for frame in frames:
         frame_rows = by_frame.get(frame, [])
+        width, height = seq.size(frame)
         labels = np.zeros((len(frame_rows), 6), np.float32)
         for k, (_, tid, x, y, w, h, *_rest) in enumerate(frame_rows):
             labels[k] = (
                 LABEL_CLASS,
                 id_numbers.get(int(tid), -1),
-                (x + w / 2) / seq.width,
-                (y + h / 2) / seq.height,
-                w / seq.width,
-                h / seq.height,
+                (x + w / 2) / width,
+                (y + h / 2) / height,
+                w / width,
+                h / height,
             )
-        samples.append(Sample(seq.image_path(frame), seq.width, seq.height, labels))
+        samples.append(Sample(seq.image_path(frame), width, height, labels))
     return samples
 
 
@@ -143,6 +148,8 @@ def validation_sequences(dataset_dir: str | Path) -> list[ValidationSequence]:
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
         frames = validation_frames(seq)
+        if not frames:
+            continue
         gt = seq.gt[seq.gt[:, 0] >= frames.start].copy()
         gt[:, 0] -= frames.start - 1
         paths = [seq.image_path(f) for f in frames]

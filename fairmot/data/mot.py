@@ -31,6 +31,21 @@ class MOTSequence:
     im_dir: str = "img1"
     im_ext: str = ".jpg"
     gt: np.ndarray = field(default_factory=lambda: np.zeros((0, GT_COLUMNS)), repr=False)
+    # Per-frame (width, height) where images differ in size (converted image collections such
+    # as CrowdHuman or the JDE datasets, from sizes.txt); None: every frame is width x height.
+    frame_sizes: dict[int, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def is_collection(self) -> bool:
+        """An image collection converted to a sequence (sizes.txt), not a video: with half_val
+        it trains on every image and has no validation half (as MIX in the reference)."""
+        return self.frame_sizes is not None
+
+    def size(self, frame: int) -> tuple[int, int]:
+        """(width, height) of a frame's image."""
+        if self.frame_sizes is not None:
+            return self.frame_sizes[frame]
+        return self.width, self.height
 
     def image_path(self, frame: int) -> Path:
         """Path of a frame image, frames numbered from 1."""
@@ -97,6 +112,28 @@ def read_gt(path: Path) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+SIZES_NAME = "sizes.txt"  # optional: `frame,width,height` per line, for mixed-size images
+
+
+def read_frame_sizes(path: Path, length: int) -> dict[int, tuple[int, int]]:
+    """sizes.txt of a sequence whose images differ in size: one line per frame 1..length."""
+    sizes: dict[int, tuple[int, int]] = {}
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            frame, width, height = (int(v) for v in line.split(","))
+        except ValueError:
+            raise DatasetError(f"{path}:{lineno}: expected frame,width,height: {line!r}") from None
+        if width <= 0 or height <= 0:
+            raise DatasetError(f"{path}:{lineno}: sizes must be positive: {line!r}")
+        sizes[frame] = (width, height)
+    missing = sorted(set(range(1, length + 1)) - set(sizes))
+    if missing:
+        raise DatasetError(f"{path}: no size for frame {missing[0]} (seqLength={length})")
+    return sizes
+
+
 def read_sequence(seq_dir: str | Path, *, check_images: bool = True) -> MOTSequence:
     """Read a sequence's metadata and ground truth; fail clearly on missing or bad files."""
     seq_dir = Path(seq_dir)
@@ -123,6 +160,11 @@ def read_sequence(seq_dir: str | Path, *, check_images: bool = True) -> MOTSeque
         im_dir=im_dir,
         im_ext=im_ext,
         gt=gt,
+        frame_sizes=(
+            read_frame_sizes(seq_dir / SIZES_NAME, length)
+            if (seq_dir / SIZES_NAME).is_file()
+            else None
+        ),
     )
     if check_images:
         for frame in (1, length):

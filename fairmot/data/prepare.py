@@ -1,16 +1,26 @@
-"""Turn an unpacked MOT16/17/20 download into a dataset directory (sequences + manifest.json)."""
+"""Turn downloads into a dataset directory (sequences + manifest.json).
+
+MOT16/17/20 sequences are copied as they are. Image collections (the JDE layout of the paper's
+MIX data, CrowdHuman) become one sequence each in the same MOT layout, with `sizes.txt` for their
+mixed image sizes and identity -1 for detection-only boxes (fairmot.data.jde, .crowdhuman).
+Each call adds its sequences to OUT's manifest, so one dataset directory can combine several
+sources; each source keeps its own identities (offsets are given per sequence at training).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from fairmot.data.errors import DatasetError
-from fairmot.data.manifest import DatasetManifest, write_manifest
-from fairmot.data.mot import read_sequence
+from fairmot.data.manifest import MANIFEST_NAME, DatasetManifest, read_manifest, write_manifest
+from fairmot.data.mot import SIZES_NAME, read_sequence
 
 # MOT17 ships every sequence three times, once per public detector, with identical images and
 # ground truth: keep one so identities and images are not tripled.
@@ -85,5 +95,69 @@ def prepare_dataset(
             target = dst / seq.im_dir / src.name
             if not target.exists():
                 _place(src, target, link)
-    write_manifest(out, DatasetManifest(name=name or out.resolve().name, sequences=names))
+    add_to_manifest(out, names, name)
     return out
+
+
+def add_to_manifest(out: Path, sequences: Sequence[str], name: str | None) -> Path:
+    """Create OUT's manifest.json or add sequences to the one there (each listed once)."""
+    if (out / MANIFEST_NAME).is_file():
+        manifest = read_manifest(out, check_sequences=False)
+        listed = list(manifest.sequences)
+        listed += [seq for seq in sequences if seq not in listed]
+        manifest = manifest.model_copy(update={"sequences": listed})
+    else:
+        manifest = DatasetManifest(name=name or out.resolve().name, sequences=list(sequences))
+    return write_manifest(out, manifest)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One image of a collection and its boxes: (N,5) rows `id x y w h` in pixels, id -1 for
+    a detection-only box."""
+
+    image: Path
+    width: int
+    height: int
+    boxes: np.ndarray
+
+
+# Collections have no frame rate; tracking validation of them (half_val) assumes this one.
+COLLECTION_FRAME_RATE = 30
+
+
+def write_collection(
+    out: Path, name: str, frames: Sequence[Frame], *, link: str = "hardlink"
+) -> str:
+    """Write an image collection as sequence OUT/name in the MOT layout: seqinfo.ini,
+    img1/%06d<ext>, gt/gt.txt (mark 1, class 1, visibility 1) and sizes.txt."""
+    if link not in LINK_MODES:
+        raise ValueError(f"link must be one of {', '.join(LINK_MODES)}, got {link!r}")
+    if not frames:
+        raise DatasetError(f"{name}: no images to convert")
+    extensions = sorted({f.image.suffix.lower() for f in frames})
+    if len(extensions) > 1:
+        raise DatasetError(f"{name}: images of several types ({', '.join(extensions)})")
+    dst = out / name
+    if dst.exists():
+        shutil.rmtree(dst)  # a rerun replaces its own sequence, never another source's
+    (dst / "img1").mkdir(parents=True)
+    (dst / "gt").mkdir()
+    gt_lines, size_lines = [], []
+    for number, frame in enumerate(frames, start=1):
+        if not frame.image.is_file():
+            raise DatasetError(f"{frame.image}: missing image")
+        _place(frame.image, dst / "img1" / f"{number:06d}{extensions[0]}", link)
+        size_lines.append(f"{number},{frame.width},{frame.height}\n")
+        for tid, x, y, w, h in frame.boxes:
+            gt_lines.append(f"{number},{int(tid)},{x:.2f},{y:.2f},{w:.2f},{h:.2f},1,1,1\n")
+    (dst / "gt" / "gt.txt").write_text("".join(gt_lines))
+    (dst / SIZES_NAME).write_text("".join(size_lines))
+    widest = max(frames, key=lambda f: f.width * f.height)
+    (dst / "seqinfo.ini").write_text(
+        "[Sequence]\n"
+        f"name={name}\nimDir=img1\nframeRate={COLLECTION_FRAME_RATE}\n"
+        f"seqLength={len(frames)}\nimWidth={widest.width}\nimHeight={widest.height}\n"
+        f"imExt={extensions[0]}\n"
+    )
+    return name

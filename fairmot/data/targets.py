@@ -60,7 +60,8 @@ def build_targets(
     max_objects: int = MAX_OBJECTS,
     down_ratio: int = DOWN_RATIO,
 ) -> dict[str, np.ndarray]:
-    """Targets for boxes in input pixels (already clipped to the input)."""
+    """Targets for amodal boxes in input pixels, as the reference: the centre is clipped into the
+    output map, the ltrb sides reach the unclipped edges and the Gaussian has the full size."""
     out_w, out_h = input_w // down_ratio, input_h // down_ratio
     hm = np.zeros((num_classes, out_h, out_w), np.float32)
     wh = np.zeros((max_objects, 4), np.float32)

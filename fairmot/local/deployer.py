@@ -1,13 +1,12 @@
-"""Deploy template.yaml's resources into moto, generically by resource type.
+"""Deploy template.yaml into moto: the SAM translator's CloudFormation, resource by resource.
 
-No SAM transform exists offline, so this reads the template (see `template.py`), orders the
-resources by their Ref/GetAtt/Sub/DependsOn dependencies and creates each in moto with boto3:
-buckets (EventBridge notifications on), event buses, rules and their targets (explicit
-AWS::Events::Rule and SAM `EventBridgeRule` events), SQS queues, SNS topics, IAM roles, Lambda
-functions (registered with the Lambda seam: CodeUri/Handler, environment incl. Globals) and state
-machines (DefinitionUri/Definition with DefinitionSubstitutions resolved). Types local mode has
-no use for (alarms, policies, log groups...) are skipped and listed; their Ref/GetAtt resolve to
-placeholders so whatever refers to them still deploys.
+`sam.translate` turns the template into plain CloudFormation (SAM's Globals, Events, policy
+templates and generated roles included, as on AWS). This orders the resources by their
+Ref/GetAtt/Sub/DependsOn dependencies and creates each in moto with boto3: buckets (EventBridge
+notifications on), event buses, rules and their targets, SQS queues, SNS topics, IAM roles,
+Lambda functions and layers (registered with the Lambda seam from their local folders) and state
+machines (DefinitionSubstitutions resolved). Types with no effect offline (policies, alarms, log
+groups, permissions) are listed as skipped; any other type fails the deployment by name.
 """
 
 from __future__ import annotations
@@ -22,9 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from fairmot.local import lambda_seam
+from fairmot.local.sam import local_artifact, translate
 from fairmot.local.template import ACCOUNT_ID, REGION, Resolver, TemplateError, load_template
 
 _SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9_]+)(?:\.[A-Za-z0-9_.]+)?\}")
+# Resource types that change nothing local mode does: access policies and permissions (moto does
+# not enforce IAM), alarms and log groups (nothing offline watches them).
+NO_LOCAL_EFFECT = {
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Logs::LogGroup",
+}
 
 
 @dataclass
@@ -101,16 +114,6 @@ def local_parameter_value(name: str) -> str:
     return "local"
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _tiny_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -132,17 +135,17 @@ class Deployer:
     ) -> None:
         self.template_path = template_path
         self.base_dir = template_path.parent
-        self.template = load_template(template_path)
-        self.session = session
         given = dict(parameters or {})
-        for name, spec in self.template.get("Parameters", {}).items():
+        for name, spec in load_template(template_path).get("Parameters", {}).items():
             if name not in given and "Default" not in spec:
                 given[name] = local_parameter_value(name)
+        self.template = translate(template_path, given)
+        self.session = session
         self.resolver = Resolver(self.template, stack_name, given)
         self.stack = DeployedStack(stack_name)
         self.extra_environment = extra_environment or {}
         self._clients: dict[str, Any] = {}
-        self._pending_rules: list[tuple[str, dict[str, Any]]] = []
+        self._layers: dict[str, Path] = {}  # layer version ARN -> its folder
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -152,16 +155,8 @@ class Deployer:
     def deploy(self) -> DeployedStack:
         resources: dict[str, Any] = self.template.get("Resources", {})
         names = set(resources)
-        # A function also depends on what Globals give every function (its layer, the bucket).
-        function_globals = self.template.get("Globals", {}).get("Function", {})
         graph = {
             logical: _dependencies(spec.get("Properties", {}), names)
-            | _dependencies(spec.get("Events", {}), names)
-            | (
-                _dependencies(function_globals, names)
-                if spec.get("Type") == "AWS::Serverless::Function"
-                else set()
-            )
             | set(
                 [spec["DependsOn"]]
                 if isinstance(spec.get("DependsOn"), str)
@@ -174,9 +169,6 @@ class Deployer:
             if "Condition" in spec and not self.resolver.condition(spec["Condition"]):
                 continue
             self._deploy_one(logical, spec)
-        # SAM event rules target their function/state machine, which exist only now.
-        for logical, rule in self._pending_rules:
-            self._put_rule(logical, rule)
         for name, output in self.template.get("Outputs", {}).items():
             try:
                 self.stack.outputs[name] = self.resolver.resolve(output.get("Value"))
@@ -200,6 +192,11 @@ class Deployer:
         kind = spec["Type"]
         handler = getattr(self, "_deploy_" + kind.replace("::", "_").lower(), None)
         if handler is None:
+            if kind not in NO_LOCAL_EFFECT:
+                raise TemplateError(
+                    f"{logical}: local mode cannot provide {kind}; add it to fairmot/local/"
+                    "deployer.py (or to NO_LOCAL_EFFECT if it changes nothing offline)"
+                )
             self.stack.skipped[logical] = kind
             placeholder = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical}"
             self.resolver.refs[logical] = f"{self.stack.name}-{logical}"
@@ -267,74 +264,61 @@ class Deployer:
         self.stack.topics[logical] = arn
         self._set(logical, arn, TopicArn=arn, TopicName=name)
 
-    def _role(self, logical: str, properties: dict[str, Any]) -> str:
-        name = self._physical(logical, properties, "RoleName")[:64]
-        trust = properties.get("AssumeRolePolicyDocument") or {
-            "Version": "2012-10-17",
-            "Statement": [],
-        }
-        iam = self.client("iam")
-        try:
-            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
-                "Role"
-            ]["Arn"]
-        except iam.exceptions.EntityAlreadyExistsException:
-            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-        self.stack.roles[logical] = arn
-        return str(arn)
-
     def _deploy_aws_iam_role(self, logical: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec.get("Properties", {}))
-        arn = self._role(logical, properties)
-        self._set(logical, arn.rsplit("/", 1)[-1], Arn=arn, RoleId=f"AROA{logical.upper()[:16]}")
+        name = self._physical(logical, properties, "RoleName")[:64]
+        trust = properties.get("AssumeRolePolicyDocument") or {"Statement": []}
+        iam = self.client("iam")
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
+        self.stack.roles[logical] = arn
+        self._set(logical, name, Arn=arn, RoleId=f"AROA{logical.upper()[:16]}")
 
-    def _function_properties(self, spec: dict[str, Any]) -> dict[str, Any]:
-        globals_ = self.template.get("Globals", {}).get("Function", {})
-        merged = _merge(globals_, spec.get("Properties", {}))
-        return dict(self.resolver.resolve(merged))
+    def _deploy_aws_lambda_layerversion(self, logical: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
+        name = self._physical(logical, properties, "LayerName")
+        folder = local_artifact(self.base_dir, properties["Content"])
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
+        self._layers[arn] = folder
+        self._set(logical, arn, LayerVersionArn=arn)
 
-    def _deploy_aws_serverless_function(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self._function_properties(spec)
+    def _deploy_aws_lambda_function(self, logical: str, spec: dict[str, Any]) -> None:
+        properties = self.resolver.resolve(spec.get("Properties", {}))
         name = self._physical(logical, properties, "FunctionName")
-        role = properties.get("Role") or self._role(f"{logical}Role", {})
         environment = {
             k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()
         }
-        code_dir = (self.base_dir / str(properties.get("CodeUri", "."))).resolve()
+        timeout = int(properties.get("Timeout", lambda_seam.DEFAULT_TIMEOUT_S))
+        memory = int(properties.get("MemorySize", 128))
         arn = self.client("lambda").create_function(
             FunctionName=name,
             Runtime=properties.get("Runtime", "python3.12"),
-            Role=role,
+            Role=properties["Role"],
             Handler=properties["Handler"],
             Code={"ZipFile": _tiny_zip()},
             Environment={"Variables": environment},
-            Timeout=int(properties.get("Timeout", lambda_seam.DEFAULT_TIMEOUT_S)),
-            MemorySize=int(properties.get("MemorySize", 128)),
+            Timeout=timeout,
+            MemorySize=memory,
         )["FunctionArn"]
+        layers = [self._layers[arn] for arn in properties.get("Layers", []) if arn in self._layers]
         lambda_seam.register_function(
             lambda_seam.LocalFunction(
                 name=name,
-                code_dir=code_dir,
+                code_dir=local_artifact(self.base_dir, properties["Code"]),
                 handler=properties["Handler"],
                 environment={**environment, **self.extra_environment},
-                timeout_s=int(properties.get("Timeout", lambda_seam.DEFAULT_TIMEOUT_S)),
-                memory_mb=int(properties.get("MemorySize", 128)),
+                timeout_s=timeout,
+                memory_mb=memory,
                 arn=arn,
+                layer_dirs=tuple(layers),
             )
         )
         self.stack.functions[logical] = name
         self._set(logical, name, Arn=arn)
-        self._sam_events(logical, spec, arn)
-
-    _deploy_aws_lambda_function = _deploy_aws_serverless_function
 
     def _definition(self, properties: dict[str, Any]) -> str:
-        if "DefinitionUri" in properties:
-            uri = properties["DefinitionUri"]
-            if not isinstance(uri, str):
-                raise TemplateError("DefinitionUri must be a local file for local mode")
-            text = (self.base_dir / uri).read_text()
-        elif "Definition" in properties:
+        if "Definition" in properties:
             text = json.dumps(properties["Definition"])
         else:
             text = str(properties["DefinitionString"])
@@ -343,44 +327,20 @@ class Deployer:
         json.loads(text)  # a substitution that broke the JSON fails here, by name
         return text
 
-    def _deploy_aws_serverless_statemachine(self, logical: str, spec: dict[str, Any]) -> None:
+    def _deploy_aws_stepfunctions_statemachine(self, logical: str, spec: dict[str, Any]) -> None:
         raw = spec.get("Properties", {})
         properties = self.resolver.resolve({k: v for k, v in raw.items() if k != "Definition"})
         if "Definition" in raw:
             properties["Definition"] = self.resolver.resolve(raw["Definition"])
-        name = self._physical(logical, properties, "Name")
-        role = (
-            properties.get("Role") or properties.get("RoleArn") or self._role(f"{logical}Role", {})
-        )
+        name = self._physical(logical, properties, "StateMachineName")
         arn = self.client("stepfunctions").create_state_machine(
             name=name,
             definition=self._definition(properties),
-            roleArn=role,
-            type=properties.get("Type", "STANDARD"),
+            roleArn=properties["RoleArn"],
+            type=properties.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
         self.stack.state_machines[logical] = arn
         self._set(logical, arn, Arn=arn, Name=name)
-        self._sam_events(logical, spec, arn)
-
-    _deploy_aws_stepfunctions_statemachine = _deploy_aws_serverless_statemachine
-
-    def _sam_events(self, logical: str, spec: dict[str, Any], target_arn: str) -> None:
-        for event_name, event in (spec.get("Properties", {}).get("Events") or {}).items():
-            if event.get("Type") not in ("EventBridgeRule", "CloudWatchEvent"):
-                continue
-            props = self.resolver.resolve(event.get("Properties", {}))
-            target: dict[str, Any] = {"Id": f"{logical}{event_name}Target", "Arn": target_arn}
-            for key in ("Input", "InputPath", "InputTransformer"):
-                if key in props:
-                    target[key] = props[key]
-            rule = {
-                "Name": props.get("RuleName") or f"{self.stack.name}-{logical}-{event_name}"[:64],
-                "EventBusName": props.get("EventBusName"),
-                "EventPattern": props["Pattern"],
-                "State": props.get("State", "ENABLED"),
-                "Targets": [target],
-            }
-            self._pending_rules.append((f"{logical}{event_name}", rule))
 
     def _deploy_aws_events_rule(self, logical: str, spec: dict[str, Any]) -> None:
         properties = self.resolver.resolve(spec.get("Properties", {}))

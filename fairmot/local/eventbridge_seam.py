@@ -6,7 +6,7 @@ executions silently go missing). This module wraps `moto.events.models.Rule.send
 Step Functions targets start an execution with the event (Input / InputPath / InputTransformer
 honoured, as EventBridge does), Lambda targets invoke the handler asynchronously, and every other
 target still goes through moto. S3 notification events are made to look as AWS sends them
-(`etag`, default bus only). It also wraps `EventsBackend.put_events` so each event put on a
+(`etag`, default bus only, an id of their own). It also wraps `EventsBackend.put_events` so each event put on a
 custom bus is printed and appended to a JSON-lines log, as it happens.
 """
 
@@ -48,6 +48,15 @@ def _event_for_target(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(obj, dict) and "eTag" in obj:
             obj["etag"] = obj.pop("eTag")
     return delivered
+
+
+def _give_unique_id(event: dict[str, Any]) -> None:
+    """moto copies one fixed `id` into every S3 event; AWS gives each its own, and the workflows
+    take their correlation id from it. Set once in place: every rule then sees the same id."""
+    from moto.events.utils import _BASE_EVENT_MESSAGE
+
+    if event.get("id") == _BASE_EVENT_MESSAGE["id"]:
+        event["id"] = str(uuid.uuid4())
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
@@ -164,6 +173,8 @@ def install(patches: Patches, published: PublishedEvents) -> None:
             return
         # moto offers S3 notifications to the rules of every bus; AWS only to the default one.
         from_s3 = original_event.get("source") == "aws.s3" and not transform_input
+        if from_s3:
+            _give_unique_id(original_event)
         if from_s3 and self.event_bus_name.rsplit("/", 1)[-1] != "default":
             return
         local = [t for t in self.targets if t["Arn"].split(":")[2] in _LOCAL_TARGETS]

@@ -28,6 +28,7 @@ from typing import Any
 from fairmot.local.seam import Patches
 
 DEFAULT_TIMEOUT_S = 3  # Lambda's default function timeout
+TIMEOUT_ERROR = "Sandbox.Timedout"  # the error name Lambda gives a function past its Timeout
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class LocalFunction:
     code_dir: Path
     handler: str  # "module.function", module path relative to code_dir (dots for packages)
     environment: dict[str, str] = field(default_factory=dict)
-    timeout_s: int = DEFAULT_TIMEOUT_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = 128
     arn: str = ""
+    layer_dirs: tuple[Path, ...] = ()  # Lambda layers: their python/ (or root) joins sys.path
 
 
 @dataclass
@@ -50,7 +52,7 @@ class LambdaContext:
     function_name: str
     invoked_function_arn: str
     memory_limit_in_mb: int
-    timeout_s: int
+    timeout_s: float
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
@@ -136,9 +138,12 @@ def load_handler(function: LocalFunction) -> Callable[[Any, Any], Any]:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         code_dir = str(function.code_dir)
-        # Sibling modules of the handler (shared helpers) import as they would in the zip.
-        if code_dir not in sys.path:
-            sys.path.insert(0, code_dir)
+        # Sibling modules of the handler (shared helpers) import as they would in the zip, and
+        # layers' modules as Lambda's /opt/python.
+        layers = [d / "python" if (d / "python").is_dir() else d for d in function.layer_dirs]
+        for folder in [*map(str, layers), code_dir]:
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
         spec.loader.exec_module(module)
         _modules[function.name] = module
     handler: Callable[[Any, Any], Any] = getattr(module, attribute)
@@ -163,16 +168,38 @@ def invoke_function(name_or_arn: str, event: Any) -> tuple[Any, str | None]:
             memory_limit_in_mb=function.memory_mb,
             timeout_s=function.timeout_s,
         )
+        return _run_with_timeout(function, event, context)
+
+
+def _run_with_timeout(
+    function: LocalFunction, event: Any, context: LambdaContext
+) -> tuple[Any, str | None]:
+    """Run the handler; past the function's Timeout answer as Lambda does (Sandbox.Timedout).
+
+    A Python thread cannot be killed: a timed-out handler runs on, detached, but its answer is
+    dropped and the invocation has failed, which is what a state machine's Retry/Catch sees.
+    """
+    outcome: list[tuple[Any, str | None]] = []
+
+    def call() -> None:
         try:
             handler = load_handler(function)
-            return handler(event, context), None
+            outcome.append((handler(event, context), None))
         except Exception as error:  # Lambda reports any exception as the function's error
             payload = {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_exception(error)[-5:],
             }
-            return payload, "Unhandled"
+            outcome.append((payload, "Unhandled"))
+
+    worker = threading.Thread(target=call, name=f"lambda-{function.name}", daemon=True)
+    worker.start()
+    worker.join(function.timeout_s)
+    if outcome:
+        return outcome[0]
+    message = f"Task timed out after {function.timeout_s:.2f} seconds"
+    return {"errorType": TIMEOUT_ERROR, "errorMessage": message}, "Unhandled"
 
 
 def install(patches: Patches) -> None:

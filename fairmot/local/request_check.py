@@ -190,7 +190,7 @@ def install(patches: Patches, seen: CheckedRequests) -> None:
     """
     from botocore.client import BaseClient
 
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # botocore's own call
 
     def make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
         service = self.meta.service_model.service_name

@@ -72,6 +72,10 @@ class LocalAws:
     """moto + seams + the deployed template (see the module docstring)."""
 
     def __init__(self, settings: LocalSettings) -> None:
+        # Jobs run with their own folder as working directory: a relative work_dir (the default
+        # `.fairmot-local/work`) would name paths that do not exist from there.
+        settings.work_dir = settings.work_dir.resolve()
+        settings.template = settings.template.resolve()
         self.settings = settings
         self.patches = Patches()
         self.published = eventbridge_seam.PublishedEvents(

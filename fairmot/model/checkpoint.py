@@ -3,6 +3,9 @@
 Reference checkpoints are `{'epoch': int, 'state_dict': {...}}` saved from DataParallel, so keys
 may carry a `module.` prefix. Heads of another task (e.g. CenterNet's 80-class heatmap) are
 reported and skipped, as the reference loader does; a checkpoint of another arch is refused.
+An ImageNet DLA-34 classifier (`dla34-ba72cf86.pth`: a bare state_dict whose keys are the
+backbone's own, `base_layer.*` ... `level5.*`, `fc.*`) loads into the backbone (`base.`) only,
+as the reference's `DLASeg` starts from it; the neck and heads then start at random.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ DATAPARALLEL_PREFIX = "module."
 WEIGHTS_NAME = "model.pt"
 OFFSET_KEY = "conv_offset_mask"  # the offset/mask predictor of every DCN layer
 TARBALL_NAME = "model.tar.gz"  # the name SageMaker gives a training job's output
+BACKBONE_PREFIX = "base."  # where DLASeg keeps its DLA-34 backbone
+# Keys only an ImageNet DLA classifier has at the top level (no `base.`, no neck, no heads).
+IMAGENET_MARKERS = ("base_layer.0.weight", "level5.root.conv.weight")
 
 
 class CheckpointError(ValueError):
@@ -160,13 +166,47 @@ def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], int | None]:
     return read_state_dict(path)
 
 
+def is_imagenet_backbone(state: dict[str, torch.Tensor]) -> bool:
+    """Whether a state_dict is an ImageNet DLA classifier (the backbone's keys at top level)."""
+    return all(key in state for key in IMAGENET_MARKERS)
+
+
+def load_backbone_checked(
+    model: nn.Module, state: dict[str, torch.Tensor], *, source: str
+) -> CheckpointReport:
+    """Load an ImageNet DLA-34 classifier into `model.base`: every backbone tensor must match
+    (the classifier `fc` included: DLA keeps it so these files load key for key)."""
+    backbone = getattr(model, BACKBONE_PREFIX.rstrip("."), None)
+    if not isinstance(backbone, nn.Module):
+        raise CheckpointError(
+            f"checkpoint {source} is an ImageNet DLA backbone; only the dla34 archs start from it"
+        )
+    report = load_state_dict_checked(backbone, state, source=source, arch="DLA-34 backbone")
+    if report.missing or report.mismatched:
+        raise CheckpointError(
+            f"checkpoint {source} is an ImageNet DLA classifier but not DLA-34's: "
+            f"{(report.lines() or ['-'])[0]}"
+        )
+    prefixed = CheckpointReport(
+        unexpected=[BACKBONE_PREFIX + key for key in report.unexpected],
+        loaded=report.loaded,
+        # The neck and heads are not in an ImageNet checkpoint: they start from their init.
+        missing=[key for key in model.state_dict() if not key.startswith(BACKBONE_PREFIX)],
+    )
+    prefixed.missing = [k for k in prefixed.missing if not k.endswith("num_batches_tracked")]
+    return prefixed
+
+
 def load_reference_checkpoint(
     model: nn.Module, path: Path | str, *, arch: str = "this model"
 ) -> CheckpointReport:
     """Load weights into model from a reference checkpoint (`{'epoch','state_dict'}`, `module.`
-    keys), a bare state_dict, or one of our artifacts (directory, model.tar.gz, model.pt)."""
+    keys), an ImageNet DLA-34 classifier (backbone only), a bare state_dict, or one of our
+    artifacts (directory, model.tar.gz, model.pt)."""
     path = Path(path)
     state, epoch = read_weights(path)
+    if is_imagenet_backbone(state):
+        return load_backbone_checked(model, state, source=str(path))
     report = load_state_dict_checked(model, state, source=str(path), arch=arch)
     report.epoch = epoch
     return report

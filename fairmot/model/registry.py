@@ -17,6 +17,11 @@ ARCHS: dict[str, Callable[[ModelCard], nn.Module]] = {
 }
 
 
+# Archs the paper only ever trained from pretrained weights (ImageNet DLA-34, CenterNet COCO or
+# a FairMOT model-zoo checkpoint): from random weights on MOT17's 2.6k frames they fall far short.
+PRETRAINED_ARCHS = frozenset({"dla34"})
+
+
 class UnknownArchError(ValueError):
     """A card names an arch this package cannot build."""
 

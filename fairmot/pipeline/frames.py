@@ -6,7 +6,7 @@ several streams batched through `detect`, one tracker per stream) and `fairmot t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,11 +16,22 @@ import torch
 
 from fairmot.decode import DEFAULT_CONF_THRES, decode
 from fairmot.letterbox import Letterbox, letterbox
-from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
+from fairmot.tracking import (
+    ClassPools,
+    Detections,
+    FairByteConfig,
+    Track,
+    TrackerConfig,
+    create_tracker,
+    load_tracker_config,
+)
+from fairmot.video import VideoSource, open_clip
 
 if TYPE_CHECKING:
+    from fairmot.backends import Network
     from fairmot.model import LoadedModel
-    from fairmot.video import VideoSource, VideoSummary
+    from fairmot.pipeline.video_job import TrackedFrame
+    from fairmot.video import VideoSummary
 
 # Reference track.py: boxes of 100 px^2 or less are noise, not people.
 MIN_BOX_AREA = 100.0
@@ -50,39 +61,53 @@ class PreparedFrame:
 
 
 class FramePipeline:
-    """A loaded model plus everything around it: letterboxing, batching, decoding, tracking.
+    """A network plus everything around it: letterboxing, batching, decoding, tracking.
 
+    `loaded` is a fairmot.model.LoadedModel (run by torch on `device`, in `channels_last` on
+    CPUs by default) or any fairmot.backends.Network (onnxruntime, fp16 torch, ...).
     `conf_thres` defaults to the one the model was trained with (its card), else 0.4.
-    `batch_size` frames go through the network in one forward pass. `channels_last` runs the
-    network on NHWC inputs; by default on CPUs, where it measured faster.
+    `batch_size` frames go through the network in one forward pass.
     """
 
     def __init__(
         self,
-        loaded: LoadedModel,
+        loaded: LoadedModel | Network,
         *,
         device: str | torch.device = "cpu",
         conf_thres: float | None = None,
         batch_size: int = 4,
         output_filter: OutputFilter | None = None,
-        tracker_config: TrackerConfig | None = None,
+        tracker_config: str | Path | TrackerConfig | FairByteConfig | None = None,
         channels_last: bool | None = None,
     ) -> None:
+        from fairmot.backends import TorchNetwork
+        from fairmot.model import LoadedModel
+
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.card = loaded.card
-        self.device = torch.device(device)
-        if channels_last is None:
-            # Measured on this CPU: NHWC forward 25-40% faster (lite, dla34_plain). An NHWC
-            # input alone gets nearly all of it, so the caller's model (the live network, during
-            # training's validation) keeps its memory format.
-            channels_last = self.device.type == "cpu"
-        self.channels_last = channels_last
-        self.model = loaded.model.to(self.device).eval()
+        self.network: Network = (
+            TorchNetwork(loaded, device, channels_last=channels_last)
+            if isinstance(loaded, LoadedModel)
+            else loaded
+        )
+        self.card = self.network.card
+        self.device = self.network.device
         self.batch_size = batch_size
         self.conf_thres = conf_thres if conf_thres is not None else card_conf_thres(self.card)
         self.output_filter = output_filter or OutputFilter()
-        self.tracker_config = replace(tracker_config or TrackerConfig(), conf_thres=self.conf_thres)
+        # A tracker name, YAML path or config (fairmot.tracking.create_tracker); the reference
+        # `fairmot` tracker by default.
+        config = load_tracker_config(tracker_config or TrackerConfig())
+        if isinstance(config, TrackerConfig):
+            # The reference tracker's threshold is the detection threshold.
+            self.tracker_config: TrackerConfig | FairByteConfig = replace(
+                config, conf_thres=self.conf_thres
+            )
+            self.decode_thres = self.conf_thres
+        else:
+            # BYTE's low band lies below conf_thres: decode down to it.
+            self.tracker_config = config
+            self.decode_thres = min(self.conf_thres, config.low_thres)
         self.input_size = (self.card.input_w, self.card.input_h)
 
     def prepare(self, frame_bgr: np.ndarray) -> PreparedFrame:
@@ -90,55 +115,40 @@ class FramePipeline:
         image, box = letterbox(frame_bgr, *self.input_size)
         return PreparedFrame(image, box)
 
-    def network_input(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        """Letterboxed BGR uint8 images -> (B,3,H,W) float RGB in [0,1] on the device.
-
-        The same values as `fairmot.letterbox.to_network_input`, but the conversion runs in
-        torch after the copy to the device: a quarter of the bytes cross to a GPU, and torch's
-        vectorised kernels do it in a fraction of numpy's time on a CPU.
-        """
-        batch = torch.from_numpy(np.stack(images)).to(self.device, non_blocking=True)
-        # NHWC permuted to NCHW is already channels_last in memory.
-        batch = batch.permute(0, 3, 1, 2).flip(1).float().div_(255.0)
-        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        return batch.contiguous(memory_format=memory_format)
-
     def infer(self, prepared: Sequence[PreparedFrame]) -> list[Detections]:
         """Detections of prepared frames, `batch_size` frames per forward pass."""
         results: list[Detections] = []
         for start in range(0, len(prepared), self.batch_size):
             chunk = prepared[start : start + self.batch_size]
-            with torch.inference_mode():
-                outputs = self.model(self.network_input([p.image for p in chunk]))
-                results.extend(
-                    decode(
-                        outputs,
-                        [p.letterbox for p in chunk],
-                        conf_thres=self.conf_thres,
-                        down_ratio=self.card.down_ratio,
-                    )
+            outputs = self.network([p.image for p in chunk])
+            results.extend(
+                decode(
+                    outputs,
+                    [p.letterbox for p in chunk],
+                    conf_thres=self.decode_thres,
+                    down_ratio=self.card.down_ratio,
                 )
+            )
         return results
 
     def detect(self, frames_bgr: Sequence[np.ndarray]) -> list[Detections]:
         """Detections (boxes in each frame's own pixels) of frames of any sizes and streams."""
         return self.infer([self.prepare(frame) for frame in frames_bgr])
 
-    def new_tracker(self, frame_rate: float = 30) -> JDETracker:
+    def new_tracker(self, frame_rate: float = 30) -> ClassPools:
         """A fresh tracker for one stream at its frame rate, thresholds from this pipeline."""
-        rate = max(round(frame_rate), 1)
-        return JDETracker(replace(self.tracker_config, frame_rate=rate))
+        return create_tracker(self.tracker_config, frame_rate=max(round(frame_rate), 1))
 
     def visible(self, tracks: Iterable[Track]) -> list[Track]:
         """The tracks worth reporting (size and shape filter of the reference)."""
         return [t for t in tracks if self.output_filter.keep(t.tlwh)]
 
-    def update(self, tracker: JDETracker, detections: Detections) -> list[Track]:
+    def update(self, tracker: ClassPools, detections: Detections) -> list[Track]:
         """Advance `tracker` one frame; the reported tracks of that frame."""
         return self.visible(tracker.update(detections))
 
     def track_frames(
-        self, frames_bgr: Sequence[np.ndarray], tracker: JDETracker
+        self, frames_bgr: Sequence[np.ndarray], tracker: ClassPools
     ) -> list[list[Track]]:
         """Consecutive frames of one stream through `tracker`: the reported tracks per frame."""
         return [self.update(tracker, d) for d in self.detect(frames_bgr)]
@@ -150,14 +160,32 @@ class FramePipeline:
         *,
         progress: bool = True,
         write_video: bool = True,
+        start: int = 0,
+        frames: int | None = None,
     ) -> VideoSummary:
-        """Track a whole video into `out_dir`: annotated.mp4, tracks.txt, tracks.json,
-        summary.json, all or nothing. Decoding and encoding run on their own threads."""
+        """Track a whole video (or `frames` frames from index `start`) into `out_dir`:
+        annotated.mp4, tracks.txt, tracks.json, summary.json, all or nothing. Decoding and
+        encoding run on their own threads. A truncated video keeps the frames that decoded and
+        says `truncated: true`. Frame numbers in the results are the source video's."""
         from fairmot.pipeline.video_job import run_video_job
 
         return run_video_job(
-            self, source, Path(out_dir), progress=progress, write_video=write_video
+            self,
+            source,
+            Path(out_dir),
+            progress=progress,
+            write_video=write_video,
+            start=start,
+            frames=frames,
         )
+
+    def stream(
+        self, source: VideoSource | str | Path, *, start: int = 0, frames: int | None = None
+    ) -> Generator[TrackedFrame, None, None]:
+        """The frames of a video with their tracks, lazily (see `track_stream`)."""
+        from fairmot.pipeline.video_job import track_stream
+
+        return track_stream(self, open_clip(source, start, frames), first_frame_id=start + 1)
 
 
 def card_conf_thres(card: object) -> float:

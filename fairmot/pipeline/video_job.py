@@ -1,7 +1,8 @@
-"""Track one whole video into its result files, decoding and encoding beside inference.
+"""Track one whole video, as a lazy stream of frames or into its result files.
 
 Three stages on three threads joined by small bounded queues: a reader decodes and letterboxes,
-the calling thread runs the network and the tracker, a writer draws and encodes. Video codecs and
+the calling thread runs the network and the tracker, a writer (result files only) draws and
+encodes. Video codecs and
 OpenCV release the GIL, so on a GPU the network never waits for I/O, and on a CPU the I/O work
 fills the gaps the network leaves. Any stage's error stops the others and is raised here, with
 no final-named output left behind.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +26,11 @@ from fairmot.video import (
     AtomicOutputs,
     StageTimings,
     TrackBox,
+    TruncatedVideoError,
     VideoSource,
     VideoSummary,
     VideoWriter,
-    open_video,
+    open_clip,
 )
 from fairmot.video.outputs import ANNOTATED_VIDEO, MotRow, write_results
 
@@ -95,6 +97,93 @@ def _start(stage: _Stage, work: Callable[[], None], stop: threading.Event) -> No
     stage.thread.start()
 
 
+@dataclass(frozen=True)
+class TrackedFrame:
+    """One frame's result: its number in the source video (from 1), the frame and its tracks."""
+
+    frame_id: int
+    image: np.ndarray
+    tracks: list[Track]
+
+
+@dataclass
+class StreamState:
+    """What a `track_stream` run learnt besides its frames: timings and whether it was cut."""
+
+    timings: StageTimings = field(default_factory=StageTimings)
+    truncated: TruncatedVideoError | None = None
+
+
+def track_stream(
+    pipeline: FramePipeline,
+    video: VideoSource,
+    state: StreamState | None = None,
+    *,
+    first_frame_id: int = 1,
+) -> Generator[TrackedFrame, None, None]:
+    """Frames of `video` with their tracks, lazily, one tracker for the whole video.
+
+    A reader thread decodes and letterboxes ahead of the network; the calling thread runs the
+    network (a batch at a time) and the tracker. A video that stops decoding before its declared
+    end ends the stream after its last good frame and is recorded in `state.truncated`; any other
+    error is raised. Leaving the loop early stops the reader.
+    """
+    state = state if state is not None else StreamState()
+    batch = pipeline.batch_size
+    decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
+    stop = threading.Event()
+    reader = _Stage("decode")
+
+    def read() -> None:
+        frames: Iterator[np.ndarray] = iter(video)
+        try:
+            while True:
+                tick = time.perf_counter()
+                frame = next(frames, None)
+                if frame is None:
+                    break
+                prepared = pipeline.prepare(frame)
+                reader.seconds += time.perf_counter() - tick
+                _put(decoded, (frame, prepared), stop)
+        except TruncatedVideoError as error:
+            state.truncated = error
+        _put(decoded, _End(), stop)
+
+    tracker = pipeline.new_tracker(video.fps)
+    frame_id = first_frame_id
+    _start(reader, read, stop)
+    try:
+        ended = False
+        while not ended:
+            items: list[tuple[np.ndarray, PreparedFrame]] = []
+            while len(items) < batch:
+                item = _get(decoded, stop)
+                if isinstance(item, _End):
+                    ended = True
+                    break
+                items.append(item)
+            if not items:
+                break
+            tick = time.perf_counter()
+            detections = pipeline.infer([prepared for _, prepared in items])
+            state.timings.infer += time.perf_counter() - tick
+            for (frame, _), frame_detections in zip(items, detections, strict=True):
+                tick = time.perf_counter()
+                tracks = pipeline.update(tracker, frame_detections)
+                state.timings.track += time.perf_counter() - tick
+                yield TrackedFrame(frame_id, frame, tracks)
+                frame_id += 1
+    except _Stopped:
+        pass
+    finally:
+        stop.set()
+        if reader.thread is not None:
+            reader.thread.join()
+        state.timings.decode = reader.seconds
+    if reader.error is not None:
+        raise reader.error
+
+
 def run_video_job(
     pipeline: FramePipeline,
     source: VideoSource | str | Path,
@@ -102,34 +191,24 @@ def run_video_job(
     *,
     progress: bool = True,
     write_video: bool = True,
+    start: int = 0,
+    frames: int | None = None,
 ) -> VideoSummary:
-    """Track `source` into `out_dir` (see `FramePipeline.track_video`)."""
+    """Track `source` into `out_dir` (see `FramePipeline.track_video`): `track_stream` feeds a
+    writer thread that draws and encodes, while the result rows collect here."""
     from tqdm import tqdm
 
-    batch = pipeline.batch_size
-    decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
-    tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
+    tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * pipeline.batch_size)
     stop = threading.Event()
-    reader, writer_stage = _Stage("decode"), _Stage("encode")
-    timings = StageTimings()
+    writer_stage = _Stage("encode")
+    state = StreamState()
     rows: list[MotRow] = []
     started = time.perf_counter()
+    count = 0
 
-    def read() -> None:
-        frames: Iterator[np.ndarray] = iter(video)
-        while True:
-            tick = time.perf_counter()
-            frame = next(frames, None)
-            if frame is None:
-                break
-            prepared = pipeline.prepare(frame)
-            reader.seconds += time.perf_counter() - tick
-            _put(decoded, (frame, prepared), stop)
-        _put(decoded, _End(), stop)
-
-    # Opened inside: an input that cannot be opened also clears an earlier run's results.
+    # Opened inside: an input that cannot be opened fails here, earlier results untouched.
     with AtomicOutputs(out_dir) as outputs:
-        video = source if isinstance(source, VideoSource) else open_video(source)
+        video = open_clip(source, start, frames)
         writer: VideoWriter | None = None
         if write_video:
             writer = VideoWriter(
@@ -145,73 +224,60 @@ def run_video_job(
                     writer.write(annotator.draw(frame, boxes))
                 writer_stage.seconds += time.perf_counter() - tick
 
-        tracker = pipeline.new_tracker(video.fps)
-        frame_number = 0
         bar = tqdm(total=video.frame_count, unit="frame", desc=video.name, disable=not progress)
-        ended = finished = False
-        _start(reader, read, stop)
-        _start(writer_stage, write, stop)
+        finished = False
+        if writer is not None:
+            _start(writer_stage, write, stop)
+        stream = track_stream(pipeline, video, state, first_frame_id=start + 1)
         try:
-            while not ended:
-                items: list[tuple[np.ndarray, PreparedFrame]] = []
-                while len(items) < batch:
-                    item = _get(decoded, stop)
-                    if isinstance(item, _End):
-                        ended = True
-                        break
-                    items.append(item)
-                if not items:
-                    break
-                tick = time.perf_counter()
-                detections = pipeline.infer([prepared for _, prepared in items])
-                timings.infer += time.perf_counter() - tick
-                for (frame, _), frame_detections in zip(items, detections, strict=True):
-                    tick = time.perf_counter()
-                    tracks = pipeline.update(tracker, frame_detections)
-                    timings.track += time.perf_counter() - tick
-                    frame_number += 1
-                    rows.extend(_mot_rows(frame_number, tracks))
-                    _put(tracked, (frame, [_track_box(t) for t in tracks]), stop)
-                bar.update(len(items))
-            _put(tracked, _End(), stop)
+            for result in stream:
+                count += 1
+                rows.extend(_mot_rows(result.frame_id, result.tracks))
+                if writer is not None:
+                    _put(tracked, (result.image, [_track_box(t) for t in result.tracks]), stop)
+                bar.update(1)
+            if writer is not None:
+                _put(tracked, _End(), stop)
             finished = True
         except _Stopped:
             pass
         finally:
+            stream.close()  # stops the reader at once, whatever ended the loop
             bar.close()
-            # Unless every frame went to the writer, stop both stages: a failure here after the
-            # reader's last frame would otherwise leave the writer waiting forever.
+            # Unless every frame went to the writer, stop it: a failure here would otherwise
+            # leave it waiting forever.
             if not finished:
                 stop.set()
-            for stage in (reader, writer_stage):
-                if stage.thread is not None:
-                    stage.thread.join()
+            if writer_stage.thread is not None:
+                writer_stage.thread.join()
             if writer is not None:
                 writer.close()
-        for stage in (reader, writer_stage):
-            if stage.error is not None:
-                raise stage.error
+        if writer_stage.error is not None:
+            raise writer_stage.error
         seconds = time.perf_counter() - started
-        timings.decode, timings.encode = reader.seconds, writer_stage.seconds
+        state.timings.encode = writer_stage.seconds
         summary = VideoSummary(
             video=video.name,
-            frames=frame_number,
+            frames=count,
             width=video.width,
             height=video.height,
             source_fps=video.fps,
-            fps=frame_number / seconds if seconds > 0 else 0.0,
+            fps=count / seconds if seconds > 0 else 0.0,
             seconds=seconds,
             tracks=len({row[1] for row in rows}),
-            timings=timings,
+            timings=state.timings,
             codec=writer.codec if writer is not None else None,
             model={
                 "arch": pipeline.card.arch,
                 "input_w": pipeline.card.input_w,
                 "input_h": pipeline.card.input_h,
                 "conf_thres": pipeline.conf_thres,
-                "batch_size": batch,
+                "batch_size": pipeline.batch_size,
                 "device": str(pipeline.device),
+                "backend": pipeline.network.name,
             },
+            truncated=state.truncated is not None,
+            first_frame=start + 1,
         )
         write_results(outputs, summary, rows)
     return summary

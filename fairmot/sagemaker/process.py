@@ -4,15 +4,21 @@ Every video under /opt/ml/processing/input/video/ (recursively; mp4, avi, mov, m
 the model artifact from /opt/ml/processing/input/model/ (model.tar.gz or model.pt + model.json).
 Each video's results go to /opt/ml/processing/output/<relative path without suffix>/:
 annotated.mp4, tracks.txt (MOT Challenge), tracks.json and summary.json, written all or nothing.
-`manifest.json` in the output root lists what was produced and what failed. A video that cannot be
-read fails alone; if no video was found or all of them failed, the reason goes to
-/opt/ml/output/message (SageMaker's FailureReason) and the exit code is 1.
+`manifest.json` in the output root lists what was produced and what failed, rewritten as each
+video finishes. A video that cannot be read fails alone; if no video was found or all of them
+failed, the reason goes to /opt/ml/output/message (SageMaker's FailureReason) and the exit code
+is 1.
+
+Stop (SIGTERM: StopProcessingJob, `docker stop`): the video in progress is abandoned (its staging
+folder removed, an earlier run's complete results for it kept), the manifest records the stop,
+the reason goes to the message file and the exit code is 143, as training does. Staging left by
+a killed run (SIGKILL) is removed when the next run starts.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -21,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from fairmot.sagemaker.paths import ProcessingPaths
+from fairmot.sagemaker.train import SIGTERM_EXIT
+from fairmot.video.outputs import remove_stale_staging, write_json_atomic
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv"})
 MANIFEST = "manifest.json"
@@ -28,6 +36,7 @@ MANIFEST = "manifest.json"
 # job's manifest (plan_processing) so that videos of one folder do not overwrite each other's.
 MANIFEST_NAME_VARIABLE = "FAIRMOT_MANIFEST_NAME"
 DEFAULT_BATCH_FRAMES = 8  # frames per forward pass; FAIRMOT_BATCH_SIZE changes it
+STOPPED = "stopped by SIGTERM"
 
 
 @dataclass
@@ -38,6 +47,20 @@ class RunManifest:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    finished: bool = False  # false while videos are still being processed, or after a stop
+    stopped: bool = False
+
+
+class ProcessingStopped(BaseException):
+    """SIGTERM arrived. Not an Exception: no per-video handler may take it for a bad video."""
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough; finish cleaning up
+        raise ProcessingStopped(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def find_videos(root: Path) -> list[Path]:
@@ -61,18 +84,16 @@ def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
     return names
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, indent=2))
-    os.replace(partial, path)
+def write_manifest(paths: ProcessingPaths, manifest: RunManifest) -> None:
+    name = os.environ.get(MANIFEST_NAME_VARIABLE, MANIFEST)
+    write_json_atomic(paths.output_dir / name, asdict(manifest))
 
 
-def fail(paths: ProcessingPaths, message: str) -> int:
+def fail(paths: ProcessingPaths, message: str, code: int = 1) -> int:
     paths.message_file.parent.mkdir(parents=True, exist_ok=True)
     paths.message_file.write_text(message + "\n")
     print(f"processing failed: {message}", file=sys.stderr, flush=True)
-    return 1
+    return code
 
 
 def run(paths: ProcessingPaths) -> int:
@@ -94,6 +115,33 @@ def run(paths: ProcessingPaths) -> int:
         model={"arch": card.arch, "input_w": card.input_w, "input_h": card.input_h}
     )
     names = output_names(videos, paths.video_dir)
+    for stale in remove_stale_staging(paths.output_dir):
+        print(f"removed {stale}, left by an interrupted run", flush=True)
+    try:
+        return _track_all(paths, pipeline, videos, names, manifest, started)
+    except ProcessingStopped:
+        manifest.stopped = True
+        manifest.seconds = round(time.perf_counter() - started, 3)
+        write_manifest(paths, manifest)
+        in_progress = [f["video"] for f in manifest.failures if f["error"] == STOPPED]
+        during = f" during {in_progress[0]}" if in_progress else ""
+        done = len(manifest.outputs) + len(manifest.failures) - len(in_progress)
+        return fail(
+            paths,
+            f"{STOPPED}{during}, {done} of {len(videos)} video(s) done; complete results of "
+            "earlier runs are kept",
+            SIGTERM_EXIT,
+        )
+
+
+def _track_all(
+    paths: ProcessingPaths,
+    pipeline: Any,
+    videos: list[Path],
+    names: dict[Path, Path],
+    manifest: RunManifest,
+    started: float,
+) -> int:
     show_progress = sys.stderr.isatty()
     for number, video in enumerate(videos, 1):
         relative = str(video.relative_to(paths.video_dir))
@@ -101,10 +149,14 @@ def run(paths: ProcessingPaths) -> int:
         print(f"[{number}/{len(videos)}] {relative} -> {out_dir}", flush=True)
         try:
             summary = pipeline.track_video(video, out_dir, progress=show_progress)
+        except ProcessingStopped:
+            manifest.failures.append({"video": relative, "error": STOPPED})
+            raise
         except Exception as error:  # one bad video fails alone; the others go on
             reason = f"{type(error).__name__}: {error}"
             print(f"  failed: {reason}", file=sys.stderr, flush=True)
             manifest.failures.append({"video": relative, "error": reason})
+            write_manifest(paths, manifest)
             continue
         print(
             f"  {summary.frames} frames, {summary.tracks} tracks, {summary.fps:.1f} fps", flush=True
@@ -119,10 +171,11 @@ def run(paths: ProcessingPaths) -> int:
                 "fps": round(summary.fps, 3),
             }
         )
+        # As videos finish, so a stopped or killed job still lists what it completed.
+        write_manifest(paths, manifest)
     manifest.seconds = round(time.perf_counter() - started, 3)
-    write_json_atomic(
-        paths.output_dir / os.environ.get(MANIFEST_NAME_VARIABLE, MANIFEST), asdict(manifest)
-    )
+    manifest.finished = True
+    write_manifest(paths, manifest)
     if not manifest.outputs:
         first = manifest.failures[0]
         return fail(
@@ -135,9 +188,12 @@ def run(paths: ProcessingPaths) -> int:
 def main(argv: list[str] | None = None) -> int:
     """SageMaker runs `process` with no arguments (or the job's ContainerArguments, unused)."""
     del argv
+    _stop_on_sigterm()  # first: a stop while the model loads must not kill the job silently
     paths = ProcessingPaths.from_env()
     try:
         return run(paths)
+    except ProcessingStopped:  # before any video started
+        return fail(paths, f"{STOPPED} before any video was processed", SIGTERM_EXIT)
     except Exception as error:  # a bug: still a failure SageMaker can show
         return fail(paths, f"{type(error).__name__}: {error}")
 

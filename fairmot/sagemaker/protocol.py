@@ -5,6 +5,10 @@ The JSON body is the original SageMaker FairMOT notebook's
 plus an optional `"stream_id"`, `"frame_rate"` (frame 0) and `"close": true`. A list in
 `frame_data` carries consecutive frames. A raw `image/jpeg` or `image/png` body carries one frame,
 its stream and frame number in `X-Amzn-SageMaker-Custom-Attributes` (`stream_id=abc,frame_id=3`).
+
+Frames stay encoded here: their dimensions come from the JPEG/PNG header, so a frame past the pixel
+limit is refused (413) before anything decodes it, and the server decodes each frame later under
+its memory budget (`EncodedFrame.decode`).
 """
 
 from __future__ import annotations
@@ -19,13 +23,26 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from fairmot.image_header import ImageHeaderError, image_size, is_complete
+
 # SageMaker real-time endpoints reject payloads over 6 MB, so a larger body is a client error.
 MAX_BODY_BYTES = 6 * 1024 * 1024
 JSON_TYPES = frozenset({"application/json"})
 IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "application/x-image"})
 DEFAULT_STREAM = "default"  # what the notebook client (which sends no stream id) streams to
 DEFAULT_FRAME_RATE = 30
+# Lost tracks are kept a number of frames that scales with the frame rate: an absurd rate would
+# keep every track of a stream forever.
+MAX_FRAME_RATE = 1000
 MAX_STREAM_ID_CHARS = 256  # SageMaker session ids are at most 256 characters
+# Every frame of a request stays in memory letterboxed until the request is answered.
+MAX_FRAMES_PER_REQUEST = 64
+# A frame past this many pixels is refused unread (413): 4096x4096 is well above 4K UHD, and the
+# network sees every frame letterboxed to its input size (1088x608 at most) anyway.
+MAX_FRAME_PIXELS = 4096 * 4096
+# Peak memory of decoding one frame per pixel: OpenCV 5 measured 6.1 bytes (BGR output plus the
+# decoder's buffers) for baseline and progressive JPEG and for PNG alike; rounded up.
+DECODE_BYTES_PER_PIXEL = 7
 
 SESSION_HEADER = "X-Amzn-SageMaker-Session-Id"
 NEW_SESSION_HEADER = "X-Amzn-SageMaker-New-Session-Id"
@@ -50,13 +67,41 @@ class RequestError(Exception):
 
 
 @dataclass(frozen=True)
+class EncodedFrame:
+    """One frame as sent: JPEG/PNG bytes and the dimensions its header declares."""
+
+    data: bytes
+    width: int
+    height: int
+    where: str  # names the frame in errors: "frame_data[2]", "body"
+
+    @property
+    def decode_bytes(self) -> int:
+        """Memory that decoding this frame takes at its peak."""
+        return self.width * self.height * DECODE_BYTES_PER_PIXEL
+
+    def decode(self) -> np.ndarray:
+        """BGR uint8 pixels, or a 400 that names the frame."""
+        image = cv2.imdecode(np.frombuffer(self.data, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if image is None or image.size == 0:
+            raise RequestError(400, f"{self.where}: not a decodable JPEG or PNG image")
+        if image.shape[:2] != (self.height, self.width):
+            raise RequestError(
+                400,
+                f"{self.where}: decodes to {image.shape[1]}x{image.shape[0]} but its header "
+                f"says {self.width}x{self.height}",
+            )
+        return image
+
+
+@dataclass(frozen=True)
 class FrameRequest:
     """One validated `/invocations` call."""
 
     stream_id: str | None  # None: the server picks (new session) or uses the default stream
     new_session: bool
     frame_id: int
-    frames: tuple[np.ndarray, ...]  # BGR uint8, all the same size
+    frames: tuple[EncodedFrame, ...]  # all the same size, within the pixel limit
     frame_w: int | None
     frame_h: int | None
     frame_rate: int
@@ -78,20 +123,37 @@ def parse_custom_attributes(value: str | None) -> dict[str, str]:
     return attributes
 
 
-def decode_image(data: bytes, where: str) -> np.ndarray:
-    """Decode JPEG/PNG bytes to BGR, or raise a 400 that names the frame."""
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise RequestError(400, f"{where}: not a decodable JPEG or PNG image")
-    return image
+def encoded_frame(data: bytes, where: str, max_pixels: int) -> EncodedFrame:
+    """Check a frame from its header alone: a whole JPEG/PNG (400), within `max_pixels` (413)."""
+    try:
+        width, height = image_size(data)
+    except ImageHeaderError as error:
+        raise RequestError(400, f"{where}: {error}") from None
+    if width * height > max_pixels:
+        raise RequestError(
+            413,
+            f"{where} is {width}x{height} ({width * height / 1e6:.1f} megapixels); this endpoint "
+            f"decodes at most {max_pixels / 1e6:.1f} megapixels a frame: send smaller frames",
+        )
+    if not is_complete(data):
+        raise RequestError(400, f"{where}: the image is truncated (no end marker)")
+    return EncodedFrame(data, width, height, where)
 
 
-def _int_field(body: Mapping[str, Any], name: str, *, minimum: int) -> int | None:
+def _int_field(
+    body: Mapping[str, Any], name: str, *, minimum: int, maximum: int | None = None
+) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RequestError(400, f"'{name}' must be an integer >= {minimum}, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bound = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise RequestError(400, f"'{name}' must be an integer {bound}, got {value!r}")
     return value
 
 
@@ -118,25 +180,28 @@ def _merge_stream(session_id: str | None, given: str | None) -> str | None:
     return session_id or given
 
 
-def _check_sizes(frames: Sequence[np.ndarray], frame_w: int | None, frame_h: int | None) -> None:
-    h, w = frames[0].shape[:2]
+def _check_sizes(frames: Sequence[EncodedFrame], frame_w: int | None, frame_h: int | None) -> None:
+    w, h = frames[0].width, frames[0].height
     for index, frame in enumerate(frames):
-        if frame.shape[:2] != (h, w):
+        if (frame.width, frame.height) != (w, h):
             raise RequestError(
                 400,
-                f"frame {index} is {frame.shape[1]}x{frame.shape[0]}, "
-                f"frame 0 of the request is {w}x{h}",
+                f"frame {index} is {frame.width}x{frame.height}, frame 0 of the request is {w}x{h}",
             )
     if (frame_w is not None and frame_w != w) or (frame_h is not None and frame_h != h):
         raise RequestError(400, f"frame_w/frame_h say {frame_w}x{frame_h} but the image is {w}x{h}")
 
 
-def parse_json_request(body: bytes, headers: Headers) -> FrameRequest:
+def parse_json_request(
+    body: bytes, headers: Headers, max_pixels: int = MAX_FRAME_PIXELS
+) -> FrameRequest:
     """Validate a notebook-protocol JSON body."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # bad UTF-8, bad syntax, an integer past Python's digit limit
         raise RequestError(400, f"body is not valid JSON: {error}") from None
+    except RecursionError:  # deeply nested arrays or objects exhaust the parser's stack
+        raise RequestError(400, "body is not valid JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise RequestError(400, "body must be a JSON object")
     session_id, new_session = _session(headers)
@@ -154,28 +219,36 @@ def parse_json_request(body: bytes, headers: Headers) -> FrameRequest:
         encoded = list(data)
     else:
         raise RequestError(400, "'frame_data' must be a base64 string or a non-empty list of them")
+    if len(encoded) > MAX_FRAMES_PER_REQUEST:
+        raise RequestError(
+            400, f"frame_data has {len(encoded)} frames; send at most {MAX_FRAMES_PER_REQUEST}"
+        )
     batch_size = _int_field(document, "batch_size", minimum=1)
     if batch_size is not None and batch_size != len(encoded):
         raise RequestError(
             400, f"batch_size is {batch_size} but frame_data has {len(encoded)} frames"
         )
+    frame_w = _int_field(document, "frame_w", minimum=1)
+    frame_h = _int_field(document, "frame_h", minimum=1)
+    frame_rate = (
+        _int_field(document, "frame_rate", minimum=1, maximum=MAX_FRAME_RATE) or DEFAULT_FRAME_RATE
+    )
     frames = []
     for index, item in enumerate(encoded):
         try:
             raw = base64.b64decode(item, validate=True)
         except (binascii.Error, ValueError):
             raise RequestError(400, f"frame_data[{index}] is not valid base64") from None
-        frames.append(decode_image(raw, f"frame_data[{index}]"))
-    frame_w = _int_field(document, "frame_w", minimum=1)
-    frame_h = _int_field(document, "frame_h", minimum=1)
+        frames.append(encoded_frame(raw, f"frame_data[{index}]", max_pixels))
     _check_sizes(frames, frame_w, frame_h)
-    frame_rate = _int_field(document, "frame_rate", minimum=1) or DEFAULT_FRAME_RATE
     return FrameRequest(
         stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False
     )
 
 
-def parse_image_request(body: bytes, headers: Headers) -> FrameRequest:
+def parse_image_request(
+    body: bytes, headers: Headers, max_pixels: int = MAX_FRAME_PIXELS
+) -> FrameRequest:
     """Validate a raw image body; stream and frame number come from the custom attributes."""
     attributes = parse_custom_attributes(headers.get(CUSTOM_ATTRIBUTES_HEADER))
     session_id, new_session = _session(headers)
@@ -185,19 +258,21 @@ def parse_image_request(body: bytes, headers: Headers) -> FrameRequest:
         frame_rate = int(attributes.get("frame_rate", str(DEFAULT_FRAME_RATE)))
     except ValueError:
         raise RequestError(400, "frame_id and frame_rate attributes must be integers") from None
-    if frame_id < 0 or frame_rate < 1:
-        raise RequestError(400, "frame_id must be >= 0 and frame_rate >= 1")
-    frame = decode_image(body, "body")
+    if frame_id < 0 or not 1 <= frame_rate <= MAX_FRAME_RATE:
+        raise RequestError(400, f"frame_id must be >= 0 and frame_rate in 1..{MAX_FRAME_RATE}")
+    frame = encoded_frame(body, "body", max_pixels)
     return FrameRequest(stream_id, new_session, frame_id, (frame,), None, None, frame_rate, False)
 
 
-def parse_request(content_type: str | None, body: bytes, headers: Headers) -> FrameRequest:
+def parse_request(
+    content_type: str | None, body: bytes, headers: Headers, max_pixels: int = MAX_FRAME_PIXELS
+) -> FrameRequest:
     """Dispatch on the content type: JSON or a raw image; anything else is a 415."""
     kind = media_type(content_type)
     if kind in JSON_TYPES:
-        return parse_json_request(body, headers)
+        return parse_json_request(body, headers, max_pixels)
     if kind in IMAGE_TYPES:
-        return parse_image_request(body, headers)
+        return parse_image_request(body, headers, max_pixels)
     raise RequestError(
         415,
         f"content type {content_type!r} is not supported: send application/json "

@@ -13,14 +13,16 @@ exit code is non-zero -- never 0 for a job that did not finish.
 Stop (SIGTERM: StopTrainingJob, spot interruption, `docker stop`): the current step finishes, a
 checkpoint is written, the job exits 143 (128 + SIGTERM) with the reason in output/failure.
 SageMaker waits 120 s after SIGTERM before SIGKILL, far longer than one step plus a checkpoint;
-a stopped job shows as Stopped whatever the exit code, a spot job restarts and resumes.
+a stopped job shows as Stopped whatever the exit code, a spot job restarts and resumes. The
+handler is the first thing installed, so a stop while the configuration loads ends the same way;
+a `.pt.tmp` left by a kill in the middle of a checkpoint write is removed on the next start.
 
 Several processes (torch.distributed): one per GPU on each host (SM_NUM_GPUS or the visible
 count), hosts from SM_HOSTS/SM_CURRENT_HOST or resourceconfig.json, rendezvous at the first host
 (sorted) on FAIRMOT_MASTER_PORT (29500); NCCL on GPU, gloo on CPU. FAIRMOT_PROCS_PER_HOST forces
 the process count (e.g. 2 gloo processes on a CPU), FAIRMOT_MASTER_ADDR replaces the first host's
-name (tests map algo-1 to 127.0.0.1). `batch_size` is per process and `lr` is scaled by the world
-size inside `train()` (linear scaling rule), so the effective batch is batch_size * processes.
+name (tests map algo-1 to 127.0.0.1). `batch_size` is per process, so the effective batch is
+batch_size * processes; `lr` is used as given (the reference's), lr_scaling=linear multiplies it.
 """
 
 from __future__ import annotations
@@ -141,8 +143,11 @@ def processes_per_host(cluster: ClusterSpec, config: Any) -> int:
 
 def run_training(paths: TrainingPaths, config: Any, dist: Any, stop_event: threading.Event) -> int:
     """Train in this process; returns the exit code. `dist` is a DistributedContext."""
+    from fairmot.train.checkpoints import remove_partial_checkpoints
     from fairmot.train.loop import TrainingInterrupted, train
 
+    for stale in remove_partial_checkpoints(paths.checkpoint_dir):
+        print(f"removed {stale.name}, a checkpoint write cut short", flush=True)
     try:
         result = train(
             config,
@@ -182,13 +187,13 @@ def _stop_on_sigterm() -> threading.Event:
 
 def worker_main() -> int:
     """One rank of a distributed job (spawned by `launch`); reads RANK etc. from the environment."""
+    stop_event = _stop_on_sigterm()  # before the torch import: seconds in which a stop could land
     import torch
     import torch.distributed as torch_dist
 
     from fairmot.train.distributed import DistributedContext
 
     paths = TrainingPaths.from_env()
-    stop_event = _stop_on_sigterm()
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     try:
         config = load_config(paths)
@@ -278,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)  # tolerate the `train` word docker may pass on
     if args.worker:
         return worker_main()
+    # First: a stop during configuration loading must still end with a failure file and 143.
+    stop_event = _stop_on_sigterm()
     paths = TrainingPaths.from_env()
     # A failure file left by an earlier attempt (local mode reuses folders) must not linger.
     paths.failure_file.unlink(missing_ok=True)
@@ -285,11 +292,14 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(paths)
         cluster = ClusterSpec.from_env(paths.config_dir)
         per_host = processes_per_host(cluster, config)
+        if stop_event.is_set():
+            write_failure(paths, "stopped by SIGTERM before training started; nothing to resume")
+            return SIGTERM_EXIT
         if per_host * len(cluster.hosts) > 1:
             return launch(paths, cluster, per_host)
         from fairmot.train.distributed import DistributedContext
 
-        return run_training(paths, config, DistributedContext(), _stop_on_sigterm())
+        return run_training(paths, config, DistributedContext(), stop_event)
     except Exception as error:
         write_failure(paths, f"{type(error).__name__}: {error}", traceback.format_exc())
         return 1

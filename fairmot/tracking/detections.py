@@ -8,16 +8,19 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class Detections:
     """Boxes (N,4) xyxy in image pixels, scores (N,), embeddings (N,D) (L2-normalised; the tracker
-    normalises again, so raw features are accepted). Arrays are converted to float32 and checked."""
+    normalises again, so raw features are accepted) and optional class ids (N,) (all 0 when left
+    out: one class). Arrays are converted to float32 (class ids to int64) and checked."""
 
     boxes: FloatArray
     scores: FloatArray
     embeddings: FloatArray
+    class_ids: IntArray | None = None
 
     def __post_init__(self) -> None:
         boxes = np.asarray(self.boxes, dtype=np.float32)
@@ -37,6 +40,18 @@ class Detections:
                 raise ValueError(f"{name} contain NaN or infinite values")
         if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
             raise ValueError("boxes must be xyxy with x2 >= x1 and y2 >= y1")
+        if self.class_ids is None:
+            class_ids = np.zeros(n, np.int64)
+        else:
+            raw = np.asarray(self.class_ids)
+            if raw.shape != (n,):
+                raise ValueError(
+                    f"class_ids must have shape ({n},) to match boxes, got {raw.shape}"
+                )
+            if raw.size and (not np.all(np.mod(raw, 1) == 0) or raw.min() < 0):
+                raise ValueError("class_ids must be non-negative integers")
+            class_ids = raw.astype(np.int64)
+        object.__setattr__(self, "class_ids", class_ids)
         object.__setattr__(self, "boxes", boxes)
         object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "embeddings", embeddings)
@@ -55,4 +70,7 @@ class Detections:
 
     def select(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> Detections:
         """The detections picked by a boolean mask or an index array."""
-        return Detections(self.boxes[keep], self.scores[keep], self.embeddings[keep])
+        assert self.class_ids is not None  # always set by __post_init__
+        return Detections(
+            self.boxes[keep], self.scores[keep], self.embeddings[keep], self.class_ids[keep]
+        )

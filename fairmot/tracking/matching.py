@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lap
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,9 @@ def iou_distance(boxes_a: Array, boxes_b: Array) -> Array:
     return 1.0 - iou_matrix(boxes_a, boxes_b)
 
 
-def embedding_distance(track_embeddings: Array, det_embeddings: Array) -> Array:
+def embedding_distance(
+    track_embeddings: npt.NDArray[np.floating[Any]], det_embeddings: npt.NDArray[np.floating[Any]]
+) -> Array:
     """Cosine distance (N,M) in [0, 2] between track and detection embeddings."""
     t = np.asarray(track_embeddings, np.float64)
     d = np.asarray(det_embeddings, np.float64)
@@ -82,3 +86,75 @@ def linear_assignment(cost: Array, thresh: float) -> tuple[IntArray, IntArray, I
     matched_rows = np.flatnonzero(x >= 0)
     matches = np.stack([matched_rows, x[matched_rows]], axis=1).astype(np.intp)
     return matches, np.flatnonzero(x < 0), np.flatnonzero(y < 0)
+
+
+def sparse_linear_assignment(cost: Array, thresh: float) -> tuple[IntArray, IntArray, IntArray]:
+    """`linear_assignment` for sparse costs (most pairs above thresh or inf): same result, faster.
+
+    The thresholded matching separates over the connected parts of the graph of admissible pairs
+    (cost <= thresh). A pair alone in both its row and its column is a part by itself and is
+    matched directly; lap solves what is left, which in a crowd is a small corner of the matrix.
+    """
+    rows, cols = cost.shape
+    if cost.size == 0:
+        return np.empty((0, 2), np.intp), np.arange(rows), np.arange(cols)
+    admissible = cost <= thresh
+    row_degree = admissible.sum(axis=1)
+    col_degree = admissible.sum(axis=0)
+    r, c = np.nonzero(admissible)
+    alone = (row_degree[r] == 1) & (col_degree[c] == 1)
+    direct = np.stack([r[alone], c[alone]], axis=1).astype(np.intp)
+    row_done = np.zeros(rows, bool)
+    row_done[direct[:, 0]] = True
+    col_done = np.zeros(cols, bool)
+    col_done[direct[:, 1]] = True
+    rest_rows = np.flatnonzero((row_degree > 0) & ~row_done)
+    rest_cols = np.flatnonzero((col_degree > 0) & ~col_done)
+    if rest_rows.size:
+        sub, _, _ = linear_assignment(cost[np.ix_(rest_rows, rest_cols)], thresh)
+        solved = np.stack([rest_rows[sub[:, 0]], rest_cols[sub[:, 1]]], axis=1)
+        matches = np.concatenate([direct, solved]).astype(np.intp)
+    else:
+        matches = direct
+    row_free = np.ones(rows, bool)
+    row_free[matches[:, 0]] = False
+    col_free = np.ones(cols, bool)
+    col_free[matches[:, 1]] = False
+    return matches, np.flatnonzero(row_free), np.flatnonzero(col_free)
+
+
+def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArray, Array]:
+    """Pairs (i, j) of xyxy boxes a[i], b[j] with IoU > 0, and their IoU: `iou_matrix` without
+    the zeros. Candidates come from a sweep over b sorted along one axis, so a crowd of N boxes costs
+    about N log N plus the overlapping pairs instead of N^2."""
+    a = np.asarray(boxes_a, np.float64)
+    b = np.asarray(boxes_b, np.float64)
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        empty = np.zeros(0, np.intp)
+        return empty, empty, np.zeros(0)
+    # Sweep along the axis where boxes are most spread out relative to their size (x in most
+    # scenes, y in a tall stack of lanes): fewer candidates to check.
+    extent = b[:, 2:].max(axis=0) - b[:, :2].min(axis=0)
+    size = (b[:, 2:] - b[:, :2]).max(axis=0)
+    axis = int(np.argmax(extent / np.maximum(size, 1e-9)))
+    order = np.argsort(b[:, axis], kind="stable")
+    start_sorted = b[order, axis]
+    # b[j] can overlap a[i] only if a.start - widest < b.start < a.end along the axis.
+    lo = np.searchsorted(start_sorted, a[:, axis] - size[axis], side="right")
+    hi = np.searchsorted(start_sorted, a[:, axis + 2], side="left")
+    counts = np.maximum(hi - lo, 0)
+    rows = np.repeat(np.arange(a.shape[0]), counts)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    cols = order[starts + np.arange(rows.size)]
+    pa, pb = a[rows], b[cols]
+    iw = np.minimum(pa[:, 2], pb[:, 2]) - np.maximum(pa[:, 0], pb[:, 0])
+    ih = np.minimum(pa[:, 3], pb[:, 3]) - np.maximum(pa[:, 1], pb[:, 1])
+    inter = np.maximum(iw, 0.0) * np.maximum(ih, 0.0)
+    union = (
+        (pa[:, 2] - pa[:, 0]) * (pa[:, 3] - pa[:, 1])
+        + (pb[:, 2] - pb[:, 0]) * (pb[:, 3] - pb[:, 1])
+        - inter
+    )
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    keep = iou > 0
+    return rows[keep].astype(np.intp), cols[keep].astype(np.intp), iou[keep]

@@ -40,6 +40,7 @@ class Track:
     `score` after each `update` (the object is reused across frames)."""
 
     __slots__ = (
+        "class_id",
         "covariance",
         "embedding",
         "frame_id",
@@ -61,8 +62,11 @@ class Track:
         frame_id: int,
         *,
         activated: bool,
+        class_id: int = 0,
     ) -> None:
         self.track_id = track_id
+        # Fixed for the track's life: each class has its own pool, so ids never change class.
+        self.class_id = class_id
         self.mean = mean
         self.covariance = covariance
         self.score = score
@@ -100,6 +104,18 @@ class Track:
 
     def __repr__(self) -> str:
         return (
-            f"Track(id={self.track_id}, state={self.state.name}, "
+            f"{type(self).__name__}(id={self.track_id}, class={self.class_id}, state={self.state.name}, "
             f"frames={self.start_frame}-{self.end_frame}, box={np.round(self.box, 1).tolist()})"
         )
+
+
+class TrackXYWH(Track):
+    """A track whose Kalman state is (cx, cy, w, h) rather than (cx, cy, aspect, h)."""
+
+    __slots__ = ()
+
+    @property
+    def tlwh(self) -> Array:
+        """Current box as (x, y, w, h) from the Kalman state."""
+        cx, cy, w, h = self.mean[:4]
+        return np.array([cx - w / 2, cy - h / 2, w, h])

@@ -10,6 +10,9 @@ computed for all tracks of a stage at once: per-track numpy calls would dominate
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 import numpy.typing as npt
 
@@ -37,7 +40,11 @@ def _boxes(tracks: list[Track]) -> Array:
     return np.stack([x1, y1, x1 + w, y1 + means[:, 3]], axis=1)
 
 
-def _normalise(rows: Array) -> Array:
+FloatT = TypeVar("FloatT", np.float32, np.float64)
+
+
+def normalise(rows: npt.NDArray[FloatT]) -> npt.NDArray[FloatT]:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
@@ -83,7 +90,7 @@ class JDETracker:
         means, covariances = self.kalman.multi_update(means, covariances, measurements)
         alpha = self.config.ema_alpha
         smooth = np.stack([t.embedding for t in tracks])
-        smooth = _normalise(alpha * smooth + (1.0 - alpha) * embeddings)
+        smooth = normalise(alpha * smooth + (1.0 - alpha) * embeddings)
         for i, track in enumerate(tracks):
             track.mean = means[i]
             track.covariance = covariances[i]
@@ -99,7 +106,7 @@ class JDETracker:
         self.frame_id += 1
         detections = detections.select(detections.scores > cfg.conf_thres)
         measurements = tlwh_to_xyah(xyxy_to_tlwh(detections.boxes.astype(np.float64)))
-        embeddings = _normalise(detections.embeddings.astype(np.float64))
+        embeddings = normalise(detections.embeddings.astype(np.float64))
         boxes = detections.boxes.astype(np.float64)
         det_left: IntArray = np.arange(len(detections))
 
@@ -203,26 +210,34 @@ class JDETracker:
     def _remove_duplicates(
         self, tracked: list[Track], lost: list[Track]
     ) -> tuple[list[Track], list[Track]]:
-        """A tracked and a lost track on the same spot are one object: keep the older one."""
-        if not tracked or not lost:
-            return tracked, lost
-        close = np.argwhere(
-            iou_distance(_boxes(tracked), _boxes(lost)) < self.config.duplicate_iou_thres
-        )
-        drop_tracked: set[int] = set()
-        drop_lost: set[int] = set()
-        for p, q in close:
-            age_p = tracked[p].frame_id - tracked[p].start_frame
-            age_q = lost[q].frame_id - lost[q].start_frame
-            if age_p > age_q:
-                drop_lost.add(int(q))
-            else:
-                drop_tracked.add(int(p))
-        for i in drop_tracked:
-            tracked[i].mark_removed()
-        for i in drop_lost:
-            lost[i].mark_removed()
-        return (
-            [t for i, t in enumerate(tracked) if i not in drop_tracked],
-            [t for i, t in enumerate(lost) if i not in drop_lost],
-        )
+        return remove_duplicates(tracked, lost, _boxes, self.config.duplicate_iou_thres)
+
+
+def remove_duplicates(
+    tracked: list[Track],
+    lost: list[Track],
+    boxes: Callable[[list[Track]], Array],
+    thres: float,
+) -> tuple[list[Track], list[Track]]:
+    """A tracked and a lost track on the same spot (IoU distance below `thres`) are one object:
+    keep the older one. `boxes` gives the tracks' xyxy boxes."""
+    if not tracked or not lost:
+        return tracked, lost
+    close = np.argwhere(iou_distance(boxes(tracked), boxes(lost)) < thres)
+    drop_tracked: set[int] = set()
+    drop_lost: set[int] = set()
+    for p, q in close:
+        age_p = tracked[p].frame_id - tracked[p].start_frame
+        age_q = lost[q].frame_id - lost[q].start_frame
+        if age_p > age_q:
+            drop_lost.add(int(q))
+        else:
+            drop_tracked.add(int(p))
+    for i in drop_tracked:
+        tracked[i].mark_removed()
+    for i in drop_lost:
+        lost[i].mark_removed()
+    return (
+        [t for i, t in enumerate(tracked) if i not in drop_tracked],
+        [t for i, t in enumerate(lost) if i not in drop_lost],
+    )

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-e(\d{4})-s(\d{7})\.pt$")
+PARTIAL_SUFFIX = ".pt.tmp"  # a checkpoint being written; renamed into place when whole
 # Older checkpoints are deleted beyond this many: enough to survive one corrupt write.
 KEEP_CHECKPOINTS = 2
 
@@ -32,6 +33,8 @@ class TrainingState:
     global_step: int = 0
     elapsed_s: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    # Every step's losses ({"step": n, "loss": ...}) for the loss curve; kept across resumes.
+    steps: list[dict[str, float]] = field(default_factory=list)
     # Loss sums over the steps done in the unfinished epoch (averaged over ranks).
     epoch_sums: dict[str, float] = field(default_factory=dict)
 
@@ -77,12 +80,23 @@ def save_checkpoint(
         **(extra or {}),
     }
     path = directory / checkpoint_name(state)
-    tmp = path.with_suffix(".pt.tmp")
+    tmp = path.with_suffix(PARTIAL_SUFFIX)
     torch.save(payload, tmp)
     os.replace(tmp, path)
     for old in list_checkpoints(directory)[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)
     return path
+
+
+def remove_partial_checkpoints(directory: Path) -> list[Path]:
+    """Delete checkpoint writes cut short by a kill (`*.pt.tmp`): never resumable, and each as
+    large as a checkpoint. For a job starting up, before it writes any checkpoint itself."""
+    if not directory.is_dir():
+        return []
+    partial = sorted(directory.glob(f"checkpoint-*{PARTIAL_SUFFIX}"))
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return partial
 
 
 def list_checkpoints(directory: Path) -> list[Path]:

@@ -8,10 +8,11 @@ hyperparameter over as a string, so `TrainConfig.from_strings` is the one parser
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Keys SageMaker itself adds to the hyperparameter map: framework-estimator plumbing
 # (sagemaker_program, sagemaker_region, ...) and the tuner's `_tuning_objective_metric`.
@@ -34,7 +35,10 @@ class TrainConfig(BaseModel):
     )
     input_w: int = Field(1088, ge=32, multiple_of=32, description="network input width")
     input_h: int = Field(608, ge=32, multiple_of=32, description="network input height")
-    lr: float = Field(1e-4, gt=0, description="Adam learning rate (per process, see train())")
+    lr: float = Field(1e-4, gt=0, description="Adam learning rate (for the whole batch)")
+    lr_scaling: Literal["none", "linear"] = Field(
+        "none", description="none: lr as given | linear: lr x processes (the linear scaling rule)"
+    )
     lr_step: list[int] = Field(
         default_factory=lambda: [20], description="epochs where lr drops 10x, e.g. 20 or 20,27"
     )
@@ -49,9 +53,20 @@ class TrainConfig(BaseModel):
     )
     half_val: int = Field(0, ge=0, le=1, description="1: train on first halves, track second")
     load_model: str = Field("", description="pretrained weights (reference .pth or ours)")
+    allow_random_init: int = Field(
+        0, ge=0, le=1, description="1: let dla34 train from random weights (the paper never did)"
+    )
     seed: int = Field(317, description="random seed (the reference's)")
     amp: int = Field(1, ge=0, le=1, description="1: mixed precision on GPU (ignored on CPU)")
     augment: int = Field(1, ge=0, le=1, description="1: HSV/affine/flip augmentation")
+    # Augmentation ranges: the reference's values (jde.py) as defaults.
+    aug_hsv: float = Field(0.5, ge=0, lt=1, description="saturation/value jitter, 1 +- this")
+    aug_degrees: float = Field(5.0, ge=0, le=45, description="rotation range, +- degrees")
+    aug_translate: float = Field(0.1, ge=0, le=0.5, description="shift range, fraction of size")
+    aug_scale_min: float = Field(0.5, gt=0, description="smallest random scale")
+    aug_scale_max: float = Field(1.2, gt=0, description="largest random scale")
+    aug_shear: float = Field(2.0, ge=0, le=45, description="shear range, +- degrees")
+    aug_flip: float = Field(0.5, ge=0, le=1, description="probability of a horizontal flip")
     num_iters: int = Field(0, ge=0, description="steps per epoch cap (0: the whole epoch)")
     max_minutes: float = Field(0.0, ge=0, description="stop after this wall time (0: no limit)")
     print_iter: int = Field(0, ge=0, description="metric line every N steps (0: per epoch)")
@@ -74,6 +89,27 @@ class TrainConfig(BaseModel):
                 raise ValueError("expected epoch numbers like 20 or 20,27") from None
         return value
 
+    @model_validator(mode="after")
+    def _scale_range(self) -> TrainConfig:
+        if self.aug_scale_min > self.aug_scale_max:
+            raise ValueError(
+                f"aug_scale_min={self.aug_scale_min} exceeds aug_scale_max={self.aug_scale_max}"
+            )
+        return self
+
+    def augment_config(self) -> Any:
+        """The augmentation ranges as fairmot.data's AugmentConfig."""
+        from fairmot.data.augment import AugmentConfig
+
+        return AugmentConfig(
+            hsv_fraction=self.aug_hsv,
+            degrees=self.aug_degrees,
+            translate=self.aug_translate,
+            scale=(self.aug_scale_min, self.aug_scale_max),
+            shear=self.aug_shear,
+            flip=self.aug_flip,
+        )
+
     @classmethod
     def from_strings(cls, values: dict[str, str]) -> TrainConfig:
         """Parse SageMaker's string map; unknown keys and bad values raise HyperparameterError.
@@ -93,7 +129,7 @@ class TrainConfig(BaseModel):
             cleaned[key] = _unquote(raw)
         if unknown:
             raise HyperparameterError(
-                f"unknown hyperparameter(s) {', '.join(sorted(unknown))}; "
+                f"unknown hyperparameter(s) {', '.join(_with_suggestion(k) for k in sorted(unknown))}; "
                 f"valid: {', '.join(sorted(known))}"
             )
         return cls.checked(cleaned)
@@ -127,6 +163,12 @@ def _unquote(raw: Any) -> Any:
     return raw
 
 
+def _with_suggestion(key: str) -> str:
+    """`lr_stp (did you mean lr_step?)`: the closest real name of a misspelt hyperparameter."""
+    close = difflib.get_close_matches(key, TrainConfig.model_fields, n=1, cutoff=0.6)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
 def describe_validation_error(error: ValidationError, values: dict[str, Any]) -> str:
     """One line naming each bad hyperparameter, the value given and what was expected."""
     parts = []
@@ -134,7 +176,9 @@ def describe_validation_error(error: ValidationError, values: dict[str, Any]) ->
         key = ".".join(str(p) for p in item["loc"][:1]) or "?"
         given = values.get(key, item.get("input"))
         msg = item["msg"]
-        if item["type"] == "extra_forbidden":
+        if not item["loc"]:  # a rule across fields: its message names them
+            parts.append(f"hyperparameters: {msg.removeprefix('Value error, ')}")
+        elif item["type"] == "extra_forbidden":
             parts.append(
                 f"unknown hyperparameter {key}; valid: {', '.join(sorted(TrainConfig.model_fields))}"
             )
@@ -144,13 +188,14 @@ def describe_validation_error(error: ValidationError, values: dict[str, Any]) ->
 
 
 def add_hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
-    """`--key value` for every hyperparameter (strings, parsed by the schema afterwards)."""
+    """`--key-name value` for every hyperparameter (strings, parsed by the schema afterwards);
+    fairmot.cli accepts the reference's `--key_name` spelling as well."""
     group = parser.add_argument_group("hyperparameters (defaults: the paper's)")
     for name, field in TrainConfig.model_fields.items():
         default = field.get_default(call_default_factory=True)
         shown = ",".join(map(str, default)) if isinstance(default, list) else default
         group.add_argument(
-            f"--{name}",
+            f"--{name.replace('_', '-')}",
             dest=f"hp_{name}",
             metavar="VALUE",
             default=None,

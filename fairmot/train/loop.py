@@ -11,51 +11,35 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import pickle
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
-from torch.utils.data import BatchSampler, DataLoader
+from torch import nn
 
 from fairmot.losses import FairMOTLoss
-from fairmot.train.checkpoints import (
-    TrainingState,
-    list_checkpoints,
-    load_checkpoint,
-    save_checkpoint,
+from fairmot.train.checkpoints import TrainingState
+from fairmot.train.distributed import DistributedContext, shard_length
+from fairmot.train.engine import (
+    LOSS_NAMES,
+    Evaluator,
+    Log,
+    ModelWithLoss,
+    Run,
+    TrainingError,
+    TrainingInterrupted,
+    train_one_epoch,
 )
-from fairmot.train.distributed import DistributedContext, ResumableShardSampler, shard_length
 from fairmot.train.hparams import TrainConfig
 from fairmot.train.metrics import format_metrics
+from fairmot.train.resume import HPARAMS_KEY, LR_DROP, effective_lr, resume
 
-# Learning-rate drop at each lr_step epoch, the reference's (x0.1).
-LR_DROP = 0.1
-LOSS_NAMES = ("loss", "hm_loss", "wh_loss", "off_loss", "id_loss")
-
-Log = Callable[[str], Any]
-
-
-class TrainingError(RuntimeError):
-    """Training cannot start or go on; the message is one line for the user or failure file."""
-
-
-class TrainingInterrupted(RuntimeError):
-    """A stop was requested mid-training; a checkpoint was written first (its path in .checkpoint)."""
-
-    def __init__(self, checkpoint: Path | None, epoch: int, step: int) -> None:
-        where = f" at {checkpoint}" if checkpoint else " (no checkpoint dir given)"
-        super().__init__(f"training stopped in epoch {epoch} after step {step}; checkpoint{where}")
-        self.checkpoint = checkpoint
-        self.epoch = epoch
-        self.step = step
+__all__ = ["TrainResult", "TrainingError", "TrainingInterrupted", "train"]
 
 
 @dataclass
@@ -70,19 +54,6 @@ class TrainResult:
     stopped_early: bool = False
     # sha256 of this rank's final parameters: equal on every rank of a correct distributed run.
     parameter_digest: str = ""
-
-
-class ModelWithLoss(nn.Module):
-    """Network + loss as one module, so DDP synchronises the ID classifier and s_det/s_id too."""
-
-    def __init__(self, model: nn.Module, criterion: FairMOTLoss) -> None:
-        super().__init__()
-        self.model = model
-        self.criterion = criterion
-
-    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
-        outputs = self.model(batch["input"])
-        return self.criterion(outputs, batch)
 
 
 def choose_device(config: TrainConfig, dist: DistributedContext) -> torch.device:
@@ -116,6 +87,19 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
     return ModelCard(**values)
 
 
+def check_pretrained(config: TrainConfig) -> None:
+    """dla34 starts from pretrained weights, as the paper's, unless allow_random_init=1."""
+    from fairmot.model.registry import PRETRAINED_ARCHS
+
+    if config.arch in PRETRAINED_ARCHS and not config.load_model and not config.allow_random_init:
+        raise TrainingError(
+            f"arch {config.arch} trains from pretrained weights, as the paper: set load_model to "
+            "a checkpoint (`fairmot weights download dla34-imagenet|ctdet_coco_dla_2x|"
+            "fairmot_dla34 --out DIR`; on SageMaker the `pretrained` channel) or "
+            "allow_random_init=1 to start from random weights"
+        )
+
+
 def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
     """Initialise from a reference checkpoint (.pth), or one of our artifacts (its directory,
     model.tar.gz or model.pt). Tensors whose shape differs (another reid_dim) start fresh."""
@@ -134,25 +118,6 @@ def load_pretrained(model: nn.Module, path_text: str, log: Log) -> None:
     )
 
 
-def _batches(loader: DataLoader, dataset_dir: Path) -> Iterator[dict[str, Any]]:
-    """The loader's batches; a bad image is one TrainingError line, also from a worker process
-    (the DataLoader re-raises a worker's error with its whole traceback as the message)."""
-    from fairmot.data.errors import DatasetError
-
-    try:
-        yield from loader
-    except DatasetError as error:
-        lines = str(error).strip().splitlines() or [type(error).__name__]
-        own = lines[-1].split(f"{DatasetError.__name__}: ", 1)[-1]
-        raise TrainingError(f"dataset {dataset_dir}: {own}") from None
-
-
-def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {
-        k: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in batch.items()
-    }
-
-
 def train(
     config: TrainConfig,
     dataset_dir: Path,
@@ -166,25 +131,92 @@ def train(
     """Train FairMOT on a dataset directory and write the model artifact to model_dir.
 
     Resumes from the newest checkpoint in checkpoint_dir when there is one (same epoch
-    counter, same data order). When stop_event is set, the current step finishes, a
-    checkpoint is written and TrainingInterrupted is raised. With several processes
-    (dist.world_size > 1, process group already initialised by the caller) the model is
-    wrapped in DistributedDataParallel, each rank reads its own shard of every epoch, and the
-    learning rate is scaled linearly with the world size (lr * world_size: the effective
-    batch is batch_size * world_size, Goyal et al.'s linear scaling rule); only rank 0 logs,
+    counter, same data order; a changed schedule is applied, other changes refused). When
+    stop_event is set, the current step finishes, a checkpoint is written and
+    TrainingInterrupted is raised. With several processes (dist.world_size > 1, process group
+    already initialised by the caller) the model is wrapped in DistributedDataParallel and each
+    rank reads its own shard of every epoch; `lr` is the rate of the whole batch, as the
+    reference's, unless lr_scaling=linear multiplies it by the world size. Only rank 0 logs,
     checkpoints and writes the artifact.
     """
+    dist = dist or DistributedContext()
+    say: Log = log if dist.is_main else (lambda _msg: None)
+    run, card = _setup(config, Path(dataset_dir), checkpoint_dir, say, stop_event, dist)
+    state = run.state
+    evaluator = Evaluator(run, card)
+    extra = {HPARAMS_KEY: config.as_strings()}
+    stopped_early = False
+    # A job resumed after its last epoch (e.g. restarted while writing the model) has no new
+    # epoch to report: its metrics are the last recorded ones.
+    last_stats = {k: v for k, v in (state.history[-1:] or [{}])[0].items() if k in LOSS_NAMES}
+
+    while state.epochs_done < config.num_epochs and not stopped_early:
+        epoch = state.epochs_done + 1
+        result = train_one_epoch(run, epoch, extra)
+        stopped_early = result.out_of_time
+        lr_now = run.optimizer.param_groups[0]["lr"]
+        if result.steps:
+            last_stats = result.means
+            entry = {"epoch": float(epoch), "lr": lr_now, **result.means}
+            if state.history and state.history[-1]["epoch"] == epoch:
+                state.history[-1] = entry  # a max_minutes stop had recorded this epoch in part
+            else:
+                state.history.append(entry)
+            say(format_metrics(epoch=epoch, lr=lr_now, **result.means))
+        if stopped_early and state.step_in_epoch < run.steps_per_epoch:
+            say(f"max_minutes={config.max_minutes:g} reached in epoch {epoch}: finishing")
+            run.checkpoint(extra)
+            break
+        state.epochs_done = epoch
+        state.step_in_epoch = 0
+        state.epoch_sums = {}
+        run.scheduler.step()
+        run.checkpoint(extra)
+        if (
+            config.half_val
+            and config.val_every
+            and epoch % config.val_every == 0
+            and epoch < config.num_epochs
+        ):
+            evaluator.evaluate(epoch)
+
+    metrics = {k: round(v, 6) for k, v in last_stats.items()}
+    if config.half_val:
+        metrics.update(evaluator.evaluate(state.epochs_done))
+    model = run.module.model
+    if dist.is_main:
+        model.eval()
+        metrics["train_minutes"] = round((time.monotonic() - run.started) / 60, 3)
+        write_artifact(model, card, metrics, Path(model_dir), state.steps, say)
+    dist.barrier()
+    return TrainResult(
+        model_dir=Path(model_dir),
+        card=card.model_copy(update={"metrics": metrics}),
+        metrics=metrics,
+        epochs_done=state.epochs_done,
+        history=state.history,
+        stopped_early=stopped_early,
+        parameter_digest=parameter_digest(model),
+    )
+
+
+def _setup(
+    config: TrainConfig,
+    dataset_dir: Path,
+    checkpoint_dir: Path | None,
+    say: Log,
+    stop_event: threading.Event | None,
+    dist: DistributedContext,
+) -> tuple[Run, Any]:
+    """The dataset, network, loss, optimiser and schedule of a job, resumed where it was."""
     from fairmot.data import build_training_set
     from fairmot.data.errors import DatasetError
     from fairmot.model import build_model
     from fairmot.model.registry import UnknownArchError
 
-    dist = dist or DistributedContext()
-    say: Log = log if dist.is_main else (lambda _msg: None)
+    check_pretrained(config)
     device = choose_device(config, dist)
     seed_everything(config.seed)
-    dataset_dir, model_dir = Path(dataset_dir), Path(model_dir)
-
     try:
         dataset = build_training_set(
             dataset_dir,
@@ -192,6 +224,7 @@ def train(
             config.input_h,
             half_val=bool(config.half_val),
             augment=bool(config.augment),
+            augment_config=config.augment_config(),
             seed=config.seed,
         )
     except DatasetError as error:
@@ -212,7 +245,7 @@ def train(
         card, wh_weight=config.wh_weight, id_loss=config.id_loss, multi_loss=config.multi_loss
     )
     module = ModelWithLoss(model, criterion).to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=config.lr * dist.world_size)
+    optimizer = torch.optim.Adam(module.parameters(), lr=effective_lr(config, dist.world_size))
     scheduler = torch.optim.lr_scheduler.MultiStepLR(
         optimizer, milestones=config.lr_step, gamma=LR_DROP
     )
@@ -223,20 +256,6 @@ def train(
         trained = nn.parallel.DistributedDataParallel(
             module, device_ids=[device.index] if device.type == "cuda" else None
         )
-
-    stateful = {
-        "model": model,
-        "loss": criterion,
-        "optimizer": optimizer,
-        "scheduler": scheduler,
-        "scaler": scaler,
-    }
-    state = resume(checkpoint_dir, stateful, say)
-    say(
-        f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
-        f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
-    )
-
     per_rank = shard_length(len(dataset), dist.world_size)
     drop_last = per_rank > config.batch_size
     steps_per_epoch = (
@@ -244,150 +263,33 @@ def train(
     )
     if config.num_iters:
         steps_per_epoch = min(steps_per_epoch, config.num_iters)
-
-    started = time.monotonic() - state.elapsed_s
-    stopped_early = False
-    # A job resumed after its last epoch (e.g. restarted while writing the model) has no new
-    # epoch to report: its metrics are the last recorded ones.
-    last_stats = {k: v for k, v in (state.history[-1:] or [{}])[0].items() if k in LOSS_NAMES}
-
-    def checkpoint_now() -> Path | None:
-        state.elapsed_s = time.monotonic() - started
-        if checkpoint_dir is None or not dist.is_main:
-            dist.barrier()
-            return None
-        path = save_checkpoint(Path(checkpoint_dir), state, stateful)
-        dist.barrier()
-        return path
-
-    cached_val_set: list[Any] = []
-
-    def val_set() -> Any:
-        from fairmot.train.val_loss import validation_set
-
-        if not cached_val_set:
-            cached_val_set.append(validation_set(dataset_dir, config.input_w, config.input_h))
-        return cached_val_set[0]
-
-    def validate_now(epoch: int) -> dict[str, float]:
-        from fairmot.train.val_loss import validation_loss
-        from fairmot.train.validate import track_validation_halves
-
-        val: dict[str, float] = {}
-        if dist.is_main:
-            val["val_loss"] = validation_loss(
-                module, val_set(), batch_size=config.batch_size, device=device
-            )
-            val.update(
-                track_validation_halves(model, card, dataset_dir, config, device=device, log=say)
-            )
-            say(format_metrics(epoch=epoch, **val))
-            model.train()
-        dist.barrier()
-        return val
-
-    while state.epochs_done < config.num_epochs and not stopped_early:
-        epoch = state.epochs_done + 1
-        sampler = ResumableShardSampler(
-            len(dataset),
-            seed=config.seed,
-            epoch=epoch,
-            rank=dist.rank,
-            world_size=dist.world_size,
-            start=state.step_in_epoch * config.batch_size,
-        )
-        dataset.set_epoch(epoch)
-        loader = DataLoader(
-            dataset,
-            batch_sampler=BatchSampler(sampler, config.batch_size, drop_last=drop_last),
-            num_workers=config.num_workers,
-            pin_memory=device.type == "cuda",
-            # Fresh workers each epoch copy the dataset with the epoch set_epoch gave it.
-            persistent_workers=False,
-        )
-        # A job resumed mid-epoch carries on the sums of the steps it had done.
-        sums = {n: state.epoch_sums.get(n, 0.0) for n in LOSS_NAMES}
-        count = state.step_in_epoch if state.epoch_sums else 0
-        trained.train()
-        progress = _progress(steps_per_epoch, state.step_in_epoch, epoch, dist.is_main)
-        for batch in _batches(loader, dataset_dir):
-            if state.step_in_epoch >= steps_per_epoch:
-                break
-            batch = _to_device(batch, device)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                loss, stats = trained(batch)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            state.step_in_epoch += 1
-            state.global_step += 1
-            for name in LOSS_NAMES:
-                sums[name] += stats[name]
-            count += 1
-            progress.update(1)
-            progress.set_postfix(loss=f"{stats['loss']:.3f}")
-            if config.print_iter and state.global_step % config.print_iter == 0:
-                say(format_metrics(epoch=epoch, step=state.global_step, **stats))
-            stop = stop_event is not None and stop_event.is_set()
-            if dist.any(stop, device):
-                progress.close()
-                state.epoch_sums = dist.mean(sums, device)
-                path = checkpoint_now()
-                raise TrainingInterrupted(path, epoch, state.step_in_epoch)
-            out_of_time = (
-                config.max_minutes > 0 and time.monotonic() - started > config.max_minutes * 60
-            )
-            if dist.any(out_of_time, device):
-                stopped_early = True
-                break
-        progress.close()
-        means = {n: sums[n] / max(count, 1) for n in LOSS_NAMES}
-        means = dist.mean(means, device)
-        lr_now = optimizer.param_groups[0]["lr"]
-        if count:
-            last_stats = means
-            entry = {"epoch": float(epoch), "lr": lr_now, **means}
-            if state.history and state.history[-1]["epoch"] == epoch:
-                state.history[-1] = entry  # a max_minutes stop had recorded this epoch in part
-            else:
-                state.history.append(entry)
-            say(format_metrics(epoch=epoch, lr=lr_now, **means))
-        if stopped_early and state.step_in_epoch < steps_per_epoch:
-            say(f"max_minutes={config.max_minutes:g} reached in epoch {epoch}: finishing")
-            state.epoch_sums = dist.mean(sums, device)
-            checkpoint_now()
-            break
-        state.epochs_done = epoch
-        state.step_in_epoch = 0
-        state.epoch_sums = {}
-        scheduler.step()
-        checkpoint_now()
-        if (
-            config.half_val
-            and config.val_every
-            and epoch % config.val_every == 0
-            and epoch < config.num_epochs
-        ):
-            validate_now(epoch)
-
-    metrics = {k: round(v, 6) for k, v in last_stats.items()}
-    if config.half_val:
-        metrics.update(validate_now(state.epochs_done))
-    if dist.is_main:
-        model.eval()
-        metrics["train_minutes"] = round((time.monotonic() - started) / 60, 3)
-        write_artifact(model, card, metrics, model_dir, state.history, say)
-    dist.barrier()
-    return TrainResult(
-        model_dir=model_dir,
-        card=card.model_copy(update={"metrics": metrics}),
-        metrics=metrics,
-        epochs_done=state.epochs_done,
-        history=state.history,
-        stopped_early=stopped_early,
-        parameter_digest=parameter_digest(model),
+    run = Run(
+        config=config,
+        dataset=dataset,
+        dataset_dir=dataset_dir,
+        module=module,
+        trained=trained,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        device=device,
+        use_amp=use_amp,
+        dist=dist,
+        state=TrainingState(),
+        checkpoint_dir=checkpoint_dir,
+        started=time.monotonic(),
+        steps_per_epoch=steps_per_epoch,
+        drop_last=drop_last,
+        say=say,
+        stop_event=stop_event,
     )
+    run.state = resume(checkpoint_dir, run.stateful, config, dist.world_size, say)
+    run.started = time.monotonic() - run.state.elapsed_s
+    say(
+        f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
+        f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
+    )
+    return run, card
 
 
 def parameter_digest(model: nn.Module) -> str:
@@ -401,48 +303,12 @@ def parameter_digest(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def resume(checkpoint_dir: Path | None, stateful: dict[str, Any], log: Log) -> TrainingState:
-    """Restore the newest readable checkpoint (an unreadable one, e.g. cut short by a spot
-    interruption, falls back to the one before); a fresh TrainingState when there is none."""
-    if checkpoint_dir is None:
-        return TrainingState()
-    for path in reversed(list_checkpoints(Path(checkpoint_dir))):
-        try:
-            state, _ = load_checkpoint(path, stateful)
-        except (RuntimeError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as error:
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            if "size mismatch" in str(error) or "Missing key" in str(error):
-                raise TrainingError(
-                    f"checkpoint {path} belongs to another model or dataset ({first[:120]}); "
-                    "use an empty checkpoint directory"
-                ) from None
-            log(f"skipping unreadable checkpoint {path.name}: {first[:160]}")
-            continue
-        log(f"resuming from {path.name}: epoch {state.epochs_done + 1}, step {state.step_in_epoch}")
-        return state
-    return TrainingState()
-
-
-def _progress(total: int, done: int, epoch: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=done,
-        desc=f"epoch {epoch}",
-        unit="step",
-        disable=not enabled,
-        leave=False,
-        dynamic_ncols=True,
-    )
-
-
 def write_artifact(
     model: nn.Module,
     card: Any,
     metrics: dict[str, float],
     model_dir: Path,
-    history: list[dict[str, float]],
+    steps: list[dict[str, float]],
     log: Log,
 ) -> None:
     """model.pt + model.json (card with hyperparameters, nID, final metrics) + loss curve PNG."""
@@ -452,7 +318,7 @@ def write_artifact(
     final = card.model_copy(update={"metrics": metrics})
     model_dir.mkdir(parents=True, exist_ok=True)
     save_artifact(model.cpu() if hasattr(model, "cpu") else model, final, model_dir)
-    if history:
+    if steps:
         with contextlib.suppress(ImportError):
-            plot_loss_curves(history, model_dir / "loss_curve.png")
+            plot_loss_curves(steps, model_dir / "loss_curve.png")
     log(f"model written to {model_dir}")

@@ -1,7 +1,8 @@
 """Named hyperparameter sets, as SageMaker-style strings (applied before user overrides).
 
 `paper`: the reference defaults (DLA-34 at 1088x608 on a GPU). `lite` and `quick` are the CPU
-recipes for synthetic data (`fairmot synth`) at 320x192 with the lite arch. They are step counts,
+recipes for synthetic data (`fairmot synth`) at 320x192 with the lite arch; `smoke` is a
+handful of steps that only proves the plumbing (local mode's first run, tests). They are step counts,
 so a result does not depend on how busy the machine is: `lite` is 1500 steps of 8 images (4.7
 minutes measured on this 2-core machine when lightly loaded, ~0.19 s a step; a step took up to
 9 s while eight jobs shared the cores), `quick` 450 steps for the demo. Epochs are shortened with
@@ -21,11 +22,22 @@ _CPU_COMMON = {
     "batch_size": "8",
     "num_workers": "1",
     "augment": "0",
+    # With augment=1: shrink less (a small model at low resolution loses tiny people) and rotate
+    # less than the reference's 0.5-1.2 and 5 degrees.
+    "aug_scale_min": "0.75",
+    "aug_scale_max": "1.25",
+    "aug_degrees": "2",
     "conf_thres": "0.4",
 }
 
 RECIPES: dict[str, dict[str, str]] = {
     "paper": {},
+    # The reference's experiments/*.sh (DLA-34, 1088x608, lr 1e-4, batch 12 unless given); each
+    # needs load_model: the start the reference names (README, Training as the paper trained).
+    "mix_mot17_half_dla34": {"half_val": "1"},  # from ctdet_coco_dla_2x.pth, on MIX + MOT17 half
+    "crowdhuman_dla34": {"num_epochs": "60", "lr_step": "50", "batch_size": "8"},  # from COCO
+    "mix_ft_ch_dla34": {},  # from crowdhuman_dla34's model, on MIX + all of MOT17
+    "mot20_ft_mix_dla34": {"num_epochs": "20", "lr_step": "15"},  # from fairmot_dla34.pth
     # max_minutes is a safety net only (a lightly loaded machine finishes the steps first): it
     # keeps the demo's training inside its time limit on a busy machine, at some cost in quality.
     "lite": {
@@ -41,6 +53,17 @@ RECIPES: dict[str, dict[str, str]] = {
         "num_epochs": "3",
         "lr_step": "2",
         "max_minutes": "4",
+    },
+    # Not a model worth tracking with: a few seconds of training that exercises every stage.
+    "smoke": {
+        **_CPU_COMMON,
+        "input_w": "160",
+        "input_h": "96",
+        "batch_size": "4",
+        "num_workers": "0",
+        "num_iters": "2",
+        "num_epochs": "1",
+        "lr_step": "1",
     },
 }
 

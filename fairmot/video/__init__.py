@@ -8,21 +8,31 @@ from fairmot.video.outputs import (
     VideoSummary,
     write_results,
 )
-from fairmot.video.reader import VideoError, VideoSource, open_video
+from fairmot.video.reader import (
+    ClipSource,
+    TruncatedVideoError,
+    VideoError,
+    VideoSource,
+    open_clip,
+    open_video,
+)
 from fairmot.video.writer import VideoWriter, h264_available
 
 __all__ = [
     "Annotator",
     "AtomicOutputs",
+    "ClipSource",
     "MotRow",
     "StageTimings",
     "TrackBox",
+    "TruncatedVideoError",
     "VideoError",
     "VideoSource",
     "VideoSummary",
     "VideoWriter",
     "colour_for_id",
     "h264_available",
+    "open_clip",
     "open_video",
     "write_results",
 ]

@@ -60,10 +60,12 @@ class Annotator:
             cv2.rectangle(frame_bgr, (x1, y1), (x2, y2), colour, thickness)
             label = str(track.track_id)
             (tw, th), base = cv2.getTextSize(label, FONT, font_scale, thickness)
+            # Boxes are amodal (may reach past the frame): keep the id label on the picture.
             top = max(y1 - th - base, 0)
-            cv2.rectangle(frame_bgr, (x1, top), (x1 + tw + 2, top + th + base), colour, -1)
+            left = max(x1, 0)
+            cv2.rectangle(frame_bgr, (left, top), (left + tw + 2, top + th + base), colour, -1)
             cv2.putText(
-                frame_bgr, label, (x1 + 1, top + th), FONT, font_scale, (0, 0, 0), thickness
+                frame_bgr, label, (left + 1, top + th), FONT, font_scale, (0, 0, 0), thickness
             )
         self._forget_stale()
         return frame_bgr

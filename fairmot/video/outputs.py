@@ -2,12 +2,15 @@
 
 Everything goes to a hidden staging folder inside the output folder and is renamed into place
 at the end (a rename within one file system is atomic), `summary.json` last: its presence means
-the run finished. On failure the staging folder is removed and no final name exists.
+the run finished. On failure the staging folder is removed and an earlier run's complete results
+stay as they were: they are replaced only once the new ones are complete. A staging folder left
+by a killed run is removed by `remove_stale_staging` when the next one starts.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -22,6 +25,8 @@ TRACKS_JSON = "tracks.json"
 SUMMARY_JSON = "summary.json"
 # summary.json last: it is the marker that the others are complete.
 OUTPUT_NAMES = (ANNOTATED_VIDEO, TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON)
+STAGING_PREFIX = ".partial-"
+PARTIAL_SUFFIX = ".partial"  # a JSON file being written (write_json_atomic)
 
 # One reported track in one frame: frame (from 1), track id, x, y, w, h, score.
 MotRow = tuple[int, int, float, float, float, float, float]
@@ -53,6 +58,8 @@ class VideoSummary:
     codec: str | None = None  # of annotated.mp4, None with --no-video
     model: dict[str, Any] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    truncated: bool = False  # decoding stopped early: the results cover the frames that decoded
+    first_frame: int = 1  # number of the first tracked frame in the source (a part: --start)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,9 +73,8 @@ class VideoSummary:
 class AtomicOutputs:
     """Stage result files and move them into `out_dir` together on `commit()`.
 
-    Use as a context manager: leaving it without commit (an exception) removes every staged
-    file. Entering removes result files of an earlier run, so a failed re-run cannot leave old
-    results looking like new ones.
+    Use as a context manager: leaving it without commit (an exception, a stop) removes every
+    staged file and leaves an earlier run's results untouched; `commit` replaces them.
     """
 
     def __init__(self, out_dir: str | Path) -> None:
@@ -79,9 +85,7 @@ class AtomicOutputs:
     def __enter__(self) -> AtomicOutputs:
         self.created_out_dir = not self.out_dir.exists()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for name in OUTPUT_NAMES:
-            (self.out_dir / name).unlink(missing_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.out_dir))
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out_dir))
         return self
 
     def path(self, name: str) -> Path:
@@ -91,13 +95,23 @@ class AtomicOutputs:
         return self.staging / name
 
     def commit(self) -> list[Path]:
-        """Move every staged file to its final name, summary.json last; return the final paths."""
+        """Move every staged file to its final name, summary.json last; return the final paths.
+
+        The earlier run's summary.json goes first, so until the new one lands the folder reads
+        as unfinished, never as one run's summary over another's tracks; an earlier result this
+        run did not make (annotated.mp4 before a run without video) goes too.
+        """
         if self.staging is None:
             raise RuntimeError("AtomicOutputs used outside its `with` block")
         staged = sorted(
             self.staging.iterdir(),
             key=lambda p: OUTPUT_NAMES.index(p.name) if p.name in OUTPUT_NAMES else -1,
         )
+        (self.out_dir / SUMMARY_JSON).unlink(missing_ok=True)
+        made = {path.name for path in staged}
+        for name in OUTPUT_NAMES:
+            if name not in made:
+                (self.out_dir / name).unlink(missing_ok=True)
         moved: list[Path] = []
         try:
             for path in staged:
@@ -126,6 +140,34 @@ class AtomicOutputs:
                 self.out_dir.rmdir()
 
 
+def remove_stale_staging(root: Path) -> list[Path]:
+    """Remove staging folders (and `.*.partial` files) that killed runs left under `root`.
+
+    Only for a run that owns `root` (a processing job's output folder): a staging folder of a
+    run still going would be removed too.
+    """
+    stale = [
+        path
+        for path in root.rglob(".*")
+        if (path.is_dir() and path.name.startswith(STAGING_PREFIX))
+        or (path.is_file() and path.name.endswith(PARTIAL_SUFFIX))
+    ]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON (indented) through a hidden `.partial` file and a rename: whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
+    partial.write_text(json.dumps(data, indent=2))
+    os.replace(partial, path)
+
+
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     """JSON with a trailing newline; compact unless `indent` (for files people read)."""
     separators = None if indent else (",", ":")
@@ -142,16 +184,20 @@ def track_record(track_id: int, tlwh: Sequence[float], score: float) -> dict[str
 
 
 def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]:
-    """tracks.json: per frame (from 1, as tracks.txt) the reported tracks, [x, y, w, h] boxes."""
+    """tracks.json: per frame (numbered as tracks.txt: from 1 in the source video) the reported
+    tracks, [x, y, w, h] boxes."""
     per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
     for frame, track_id, x, y, w, h, score in rows:
-        per_frame[frame - 1].append(track_record(track_id, (x, y, w, h), score))
+        per_frame[frame - summary.first_frame].append(track_record(track_id, (x, y, w, h), score))
     return {
         "video": summary.video,
         "fps": summary.source_fps,
         "width": summary.width,
         "height": summary.height,
-        "frames": [{"frame": i + 1, "tracks": tracks} for i, tracks in enumerate(per_frame)],
+        "frames": [
+            {"frame": summary.first_frame + i, "tracks": tracks}
+            for i, tracks in enumerate(per_frame)
+        ],
     }
 
 

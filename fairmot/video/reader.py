@@ -9,6 +9,7 @@ video that stops short of its declared length fails when iteration reaches the e
 from __future__ import annotations
 
 import configparser
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,14 @@ TRUNCATION_SLACK_FRACTION = 0.01
 
 class VideoError(Exception):
     """A video or image folder that cannot be used: the message says what is wrong."""
+
+
+class TruncatedVideoError(VideoError):
+    """Decoding stopped before the declared end: `frames` frames did decode."""
+
+    def __init__(self, message: str, frames: int) -> None:
+        super().__init__(message)
+        self.frames = frames
 
 
 class VideoSource:
@@ -76,6 +85,15 @@ def open_video(path: str | Path, *, fps: float | None = None) -> VideoSource:
     if not path.exists():
         raise VideoError(f"{path}: no such file or folder")
     return VideoFileSource(path)
+
+
+def open_clip(
+    source: VideoSource | str | Path, start: int = 0, frames: int | None = None
+) -> VideoSource:
+    """`source` (opened with `open_video` when a path), cut to `frames` frames from index
+    `start` when asked."""
+    video = source if isinstance(source, VideoSource) else open_video(source)
+    return video if start == 0 and frames is None else ClipSource(video, start, frames)
 
 
 class VideoFileSource(VideoSource):
@@ -135,9 +153,10 @@ class VideoFileSource(VideoSource):
             capture.release()
         slack = max(TRUNCATION_SLACK_FRAMES, int(self.frame_count * TRUNCATION_SLACK_FRACTION))
         if count < self.frame_count - slack:
-            raise VideoError(
+            raise TruncatedVideoError(
                 f"{self.path}: decoding stopped at frame {count} of {self.frame_count} "
-                "(truncated or corrupt file)"
+                "(truncated or corrupt file)",
+                count,
             )
 
     def close(self) -> None:
@@ -185,6 +204,41 @@ class ImageFolderSource(VideoSource):
                     f"{self.width}x{self.height} (all images in a folder must be the same size)"
                 )
             yield image
+
+
+class ClipSource(VideoSource):
+    """Part of another source: `frames` frames (all the rest when None) from index `start`."""
+
+    def __init__(self, source: VideoSource, start: int = 0, frames: int | None = None) -> None:
+        if start < 0:
+            raise VideoError(f"start must be 0 or more, got {start}")
+        if frames is not None and frames < 1:
+            raise VideoError(f"frames must be at least 1, got {frames}")
+        self.source, self.start, self.frames = source, start, frames
+        self.name, self.fps = source.name, source.fps
+        self.width, self.height = source.width, source.height
+        rest = max(source.frame_count - start, 0)
+        self.frame_count = rest if frames is None else min(frames, rest)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        stop = None if self.frames is None else self.start + self.frames
+        frames = iter(self.source)
+        count = 0
+        try:
+            for count, frame in enumerate(itertools.islice(frames, self.start, stop), 1):  # noqa: B007
+                yield frame
+        finally:
+            close = getattr(frames, "close", None)  # a generator: release its decoder now
+            if close is not None:
+                close()
+        if count == 0:
+            raise VideoError(
+                f"{self.name}: start frame {self.start} is past the end of the video "
+                f"({self.source.frame_count} frames)"
+            )
+
+    def close(self) -> None:
+        self.source.close()
 
 
 def _declared_count(capture: cv2.VideoCapture) -> int:

@@ -112,7 +112,10 @@ class VideoWriter:
         if self.codec == "h264":
             import av
 
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_bgr), format="bgr24")
+            # OpenCV's vectorised BGR -> I420 conversion costs a fraction of the generic bgr24
+            # path libx264's input would take through swscale (same values to one level).
+            i420 = np.asarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(i420, format=PIXEL_FORMAT)
             self._container.mux(self._stream.encode(frame))
         elif self._cv_writer is not None:
             self._cv_writer.write(frame_bgr)

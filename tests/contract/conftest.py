@@ -56,6 +56,7 @@ def serve_url(model_dir: Path) -> Iterator[str]:
         FAIRMOT_BIND_HOST="127.0.0.1",
         FAIRMOT_MAX_STREAMS="8",
         FAIRMOT_SOCKET_TIMEOUT_S="3",
+        FAIRMOT_REQUEST_DEADLINE_S="10",
     )
     process = subprocess.Popen(
         [str(BIN / "serve")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

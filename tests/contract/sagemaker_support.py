@@ -77,8 +77,8 @@ def wait_for_ping(url: str, process: subprocess.Popen[str], timeout: float = 60)
             with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
-            pass
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass  # a timed-out ping: still loading (an in-memory ONNX export holds the GIL)
         time.sleep(0.1)
     raise AssertionError("serve did not become ready")
 
@@ -92,3 +92,50 @@ def write_video(path: Path, frames: list[Path], fps: float = 10) -> Path:
         writer.write(cv2.imread(str(frame)))
     writer.release()
     return path
+
+
+def jpeg_bomb(width: int, height: int) -> bytes:
+    """A real, decodable JPEG of a few hundred bytes declaring width x height pixels: a small
+    image's frame header rewritten, as a decompression bomb is made (libjpeg pads the missing
+    data with grey, after allocating the whole image)."""
+    import numpy as np
+
+    data = bytearray(cv2.imencode(".jpg", np.full((16, 16, 3), 90, np.uint8))[1].tobytes())
+    sof = data.find(b"\xff\xc0")  # baseline start of frame: FF C0, length, precision, h, w
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def random_model(out_dir: Path, width: int = 160, height: int = 96) -> Path:
+    """A random-init lite artifact: what the endpoint's fault tests serve (no training needed)."""
+    import torch
+
+    from fairmot.model import ModelCard, build_model, save_artifact
+
+    card = ModelCard(arch="lite", input_w=width, input_h=height)
+    torch.manual_seed(0)
+    return save_artifact(build_model(card).eval(), card, out_dir)
+
+
+def process_status(pid: int) -> dict[str, int]:
+    """Threads and peak/current resident memory (KiB) of a running process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Threads", "VmHWM", "VmRSS"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+def wait_for_sigterm_handler(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Block until `process` catches SIGTERM (its SigCgt mask in /proc): the earliest moment a
+    stop can be handled, which the entry points reach before loading anything."""
+    import signal
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:") and int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1:
+                return
+        time.sleep(0.002)
+    raise AssertionError("the process never installed a SIGTERM handler")

@@ -19,6 +19,7 @@ from fairmot.sagemaker.paths import ClusterSpec, ProcessingPaths, ServingPaths, 
 from fairmot.sagemaker.process import find_videos, output_names
 from fairmot.sagemaker.protocol import (
     MAX_BODY_BYTES,
+    EncodedFrame,
     FrameRequest,
     RequestError,
     parse_custom_attributes,
@@ -69,7 +70,8 @@ def test_notebook_body_parses() -> None:
     body = {"frame_id": 0, "frame_data": jpeg_b64(), "frame_w": 64, "frame_h": 48, "batch_size": 1}
     request = parse_request("application/json; charset=utf-8", json.dumps(body).encode(), {})
     assert request.stream_id is None and request.frame_id == 0
-    assert request.frames[0].shape == (48, 64, 3)
+    assert (request.frames[0].width, request.frames[0].height) == (64, 48)
+    assert request.frames[0].decode().shape == (48, 64, 3)
     batch = {"frame_id": 4, "frame_data": [jpeg_b64(), jpeg_b64()], "stream_id": "cam"}
     request = parse_request("application/json", json.dumps(batch).encode(), {})
     assert (request.stream_id, request.frame_id, len(request.frames)) == ("cam", 4, 2)
@@ -86,7 +88,10 @@ def test_notebook_body_parses() -> None:
         (b'{"frame_id": 0}', 400, "frame_data"),
         (b'{"frame_id": 0, "frame_data": []}', 400, "frame_data"),
         (b'{"frame_id": 0, "frame_data": "%%%"}', 400, "base64"),
-        (b'{"frame_id": 0, "frame_data": "aGVsbG8="}', 400, "decodable"),
+        (b'{"frame_id": 0, "frame_data": "aGVsbG8="}', 400, "not a JPEG or PNG"),
+        (b"[" * 100_000, 400, "nested too deeply"),
+        (b'{"frame_id": 1' + b"0" * 5000 + b"}", 400, "not valid JSON"),
+        (b'{"frame_id": 0, "frame_data": "x", "frame_rate": 100000}', 400, "frame_rate"),
     ],
 )
 def test_bad_json_bodies_are_400(body: bytes, status: int, words: str) -> None:
@@ -176,7 +181,8 @@ class GatedModel:
 
 
 def frame_request(stream_id: str, frame_id: int) -> FrameRequest:
-    frame = np.full((4, 4, 3), frame_id, np.uint8)
+    png = cv2.imencode(".png", np.full((4, 4, 3), frame_id, np.uint8))[1].tobytes()
+    frame = EncodedFrame(png, 4, 4, "body")
     return FrameRequest(stream_id, False, frame_id, (frame,), None, None, 30, False)
 
 

@@ -16,6 +16,7 @@ from sagemaker_support import (
     link_dataset,
     opt_ml_env,
     run_entry_point,
+    wait_for_sigterm_handler,
     write_training_config,
 )
 
@@ -92,14 +93,37 @@ def test_sigterm_mid_epoch_checkpoints_and_restart_resumes(
     assert stopped_at is not None
     assert int(stopped_at[1]) == 1 and int(stopped_at[2]) > 0  # one epoch done, mid-epoch 2
 
+    # A kill in the middle of a later checkpoint write leaves half a file behind.
+    newest = tmp_path / "checkpoints" / checkpoints[-1]
+    cut = newest.with_name("checkpoint-e0001-s9999999.pt.tmp")
+    cut.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
     resumed = run_entry_point("train", env)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"epoch 2, step {int(stopped_at[2])}" in resumed.stdout
+    assert not cut.exists() and f"removed {cut.name}" in resumed.stdout
     epochs = [int(m) for m in re.findall(r"(?:^|\s)epoch=(\d+) lr=", resumed.stdout)]
     assert epochs == [2, 3]  # the epoch counter went on, not back to 1
     summary = json.loads((tmp_path / "output" / "data" / "training_summary.json").read_text())
     assert summary["epochs"] == 3
     assert not (tmp_path / "output" / "failure").exists()
+
+
+def test_sigterm_while_the_job_starts_still_fails_with_a_reason(
+    tmp_path: Path, tiny_dataset: Path
+) -> None:
+    write_training_config(tmp_path, QUICK)
+    link_dataset(tmp_path, tiny_dataset)
+    process = subprocess.Popen(
+        [str(BIN / "train")],
+        env=opt_ml_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_sigterm_handler(process)  # configuration and torch are still loading
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM  # not -15: the handler was there
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert failure.startswith("stopped by SIGTERM before training started"), failure
 
 
 def test_two_hosts_with_gloo_train_and_agree_on_weights(tmp_path: Path, tiny_dataset: Path) -> None:

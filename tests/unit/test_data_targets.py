@@ -50,3 +50,32 @@ def test_subpixel_centre_goes_to_offset():
     assert t["ind"][0] == 5 * 16 + 3
     np.testing.assert_allclose(t["reg"][0], [0.75, 0])
     np.testing.assert_allclose(t["wh"][0], [1.25, 2.5, 1.25, 2.5])
+
+
+# Input 64x32 -> output 16x8 at stride 4. Boxes crossing each border keep their full extent:
+# the centre is clipped into the map, the ltrb sides reach the unclipped edges (the reference's
+# bbox_amodal), the Gaussian radius comes from the full size.
+BORDER_CASES = [
+    # box (input px), centre cell (x, y), ltrb at stride 4, sub-cell offset
+    ((-8, 4, 8, 28), (0, 4), (2, 3, 2, 3), (0, 0)),  # left edge, centre on the border
+    ((-16, 4, 4, 28), (0, 4), (4, 3, 1, 3), (0, 0)),  # left, centre outside: clipped to 0
+    ((56, 4, 72, 28), (15, 4), (1, 3, 3, 3), (0, 0)),  # right, centre 16 clipped to 15
+    ((8, -8, 24, 8), (4, 0), (2, 2, 2, 2), (0, 0)),  # top
+    ((8, 24, 24, 40), (4, 7), (2, 1, 2, 3), (0, 0)),  # bottom, centre 8 clipped to 7
+    ((-20, 2, 6, 18), (0, 2), (5, 2, 1.5, 2), (0, 0.5)),  # centre (-1.75, 2.5) -> (0, 2.5)
+]
+
+
+@pytest.mark.parametrize(("box", "cell", "ltrb", "offset"), BORDER_CASES)
+def test_boxes_crossing_a_border_get_amodal_targets(box, cell, ltrb, offset):
+    t = build_targets(np.array([box], np.float32), np.array([3]), np.array([0]), 64, 32)
+    cx, cy = cell
+    assert t["ind"][0] == cy * 16 + cx and t["reg_mask"][0] == 1
+    assert t["hm"][0, cy, cx] == 1.0
+    np.testing.assert_allclose(t["wh"][0], ltrb)
+    np.testing.assert_allclose(t["reg"][0], offset)
+    x0, y0, x1, y1 = (v / 4 for v in box)
+    radius = max(0, int(gaussian_radius(np.ceil(y1 - y0), np.ceil(x1 - x0))))
+    expected = np.zeros((8, 16), np.float32)
+    draw_gaussian(expected, cell, radius)
+    np.testing.assert_array_equal(t["hm"][0], expected)

@@ -54,8 +54,8 @@ def test_decode_thresholds_and_maps_back_through_the_letterbox() -> None:
     (dets,) = decode(_outputs(), [box], conf_thres=0.7)
     assert len(dets) == 1
     assert dets.scores.tolist() == pytest.approx([0.9], rel=1e-5)
-    # input box (2, -3, 10, 13) -> ((x - 0) / 0.5, (y - 4) / 0.5), clipped to 48x8.
-    assert dets.boxes[0].tolist() == pytest.approx([4.0, 0.0, 20.0, 8.0])
+    # input box (2, -3, 10, 13) -> ((x - 0) / 0.5, (y - 4) / 0.5), amodal: past the 48x8 image.
+    assert dets.boxes[0].tolist() == pytest.approx([4.0, -14.0, 20.0, 18.0])
     assert np.linalg.norm(dets.embeddings, axis=1) == pytest.approx([1.0])
     (both,) = decode(_outputs(), [box], conf_thres=0.5)
     assert len(both) == 2

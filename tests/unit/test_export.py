@@ -58,5 +58,5 @@ def test_export_command_writes_the_file_and_fails_cleanly(tmp_path: Path, capsys
     assert "input 64x64" in capsys.readouterr().out
     assert main(["export", str(tmp_path / "missing.tar.gz"), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: model artifact") and "does not exist" in err
+    assert err.startswith("fairmot export: model ") and "does not exist" in err
     assert "\n" not in err

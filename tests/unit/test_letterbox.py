@@ -33,10 +33,12 @@ def test_boxes_map_into_the_input_and_back():
     np.testing.assert_allclose(box.to_original(moved), original)
 
 
-def test_to_original_clips_to_the_image():
-    box = Letterbox(scale=2.0, pad_x=16.0, pad_y=0.0, out_w=160, out_h=96, src_w=64, src_h=48)
-    # (0,0,160,96) in the input is (-8,0,72,48) in the original, clipped to (0,0,64,48)
-    np.testing.assert_allclose(box.to_original(np.array([[0, 0, 160, 96]])), [[0, 0, 64, 48]])
+def test_to_original_keeps_amodal_boxes_past_every_border():
+    box = Letterbox(scale=2.0, pad_x=16.0, pad_y=4.0, out_w=160, out_h=104, src_w=64, src_h=48)
+    # x' = (x - 16) / 2, y' = (y - 4) / 2; nothing is clipped to the 64x48 image.
+    inputs = np.array([[0, 0, 160, 104], [6, 20, 30, 40], [140, 90, 150, 110]], np.float32)
+    expected = [[-8, -2, 72, 50], [-5, 8, 7, 18], [62, 43, 67, 53]]
+    np.testing.assert_allclose(box.to_original(inputs), expected)
 
 
 def test_sliver_image_keeps_at_least_one_pixel_row():

@@ -16,8 +16,9 @@ import pytest
 
 from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
 from fairmot.local.endpoint_seam import LocalEndpoints
-from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker, _tuned_values, json_safe
+from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.seam import PINNED_MOTO_VERSION, Patches, SeamError, check_moto_version
+from fairmot.local.sync_seam import json_safe
 
 
 def test_moto_is_the_pinned_version() -> None:
@@ -40,6 +41,8 @@ def _patched_targets() -> list[tuple[Any, str]]:
         (Rule, "send_to_targets"),
         (EventsBackend, "put_events"),
         (SageMakerModelBackend, "create_training_job"),
+        (SageMakerModelBackend, "create_processing_job"),
+        (SageMakerModelBackend, "create_hyper_parameter_tuning_job"),
         (SageMakerModelBackend, "create_endpoint"),
         (SageMakerRuntimeResponse, "invoke_endpoint"),
         (state_task_factory, "state_task_service_for"),
@@ -108,6 +111,8 @@ def mocked_lambda(tmp_path: Path) -> Any:
         "            'name': context.function_name,\n"
         "            'left': context.get_remaining_time_in_millis() > 0}\n"
         "def bad(event, context):\n    raise BadInput('no ' + event['what'])\n"
+        "def slow(event, context):\n    import time\n    time.sleep(event['sleep'])\n"
+        "    return 'in time'\n"
     )
     with mock_aws(config={"lambda": {"use_docker": False}}):
         patches = Patches()
@@ -115,7 +120,7 @@ def mocked_lambda(tmp_path: Path) -> Any:
         iam = boto3.client("iam", region_name="us-east-1")
         role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         client = boto3.client("lambda", region_name="us-east-1")
-        for name in ("ok", "bad"):
+        for name in ("ok", "bad", "slow"):
             client.create_function(
                 FunctionName=name,
                 Runtime="python3.12",
@@ -129,6 +134,7 @@ def mocked_lambda(tmp_path: Path) -> Any:
                     code_dir=tmp_path,
                     handler=f"handlers.{name}",
                     environment={"STAGE": "test"},
+                    timeout_s=1,
                 )
             )
         try:
@@ -157,24 +163,22 @@ def test_lambda_exception_is_an_unhandled_function_error_named_by_class(
     assert payload["errorMessage"] == "no video"
 
 
+def test_a_handler_past_its_timeout_fails_as_lambda_does(mocked_lambda: Any) -> None:
+    answer = mocked_lambda.invoke(FunctionName="slow", Payload=json.dumps({"sleep": 0}))
+    assert json.loads(answer["Payload"].read()) == "in time"
+    answer = mocked_lambda.invoke(FunctionName="slow", Payload=json.dumps({"sleep": 5}))
+    assert answer["FunctionError"] == "Unhandled"
+    assert json.loads(answer["Payload"].read()) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "Task timed out after 1.00 seconds",
+    }
+
+
 def test_target_input_honours_input_inputpath_and_the_whole_event() -> None:
     event = {"source": "s", "detail": {"object": {"key": "k"}}}
     assert eventbridge_seam.target_input({"Input": '{"x": 1}'}, event) == {"x": 1}
     assert eventbridge_seam.target_input({"InputPath": "$.detail.object"}, event) == {"key": "k"}
     assert eventbridge_seam.target_input({}, event) == event
-
-
-def test_tuning_values_span_each_range() -> None:
-    ranges = {
-        "ContinuousParameterRanges": [
-            {"Name": "lr", "MinValue": "1e-4", "MaxValue": "1e-2", "ScalingType": "Logarithmic"}
-        ],
-        "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "1", "MaxValue": "3"}],
-        "CategoricalParameterRanges": [{"Name": "id_loss", "Values": ["ce", "focal"]}],
-    }
-    first, last = _tuned_values(ranges, 0, 2), _tuned_values(ranges, 1, 2)
-    assert first == {"lr": "0.0001", "epochs": "1", "id_loss": "ce"}
-    assert last == {"lr": "0.01", "epochs": "3", "id_loss": "focal"}
 
 
 def test_sync_results_carry_epoch_milliseconds() -> None:

@@ -132,3 +132,33 @@ def test_deformable_and_plain_checkpoints_are_not_mixed(
     path = save_reference_layout(perturbed_state(saved), tmp_path / f"{saved}.pth")
     with pytest.raises(CheckpointError, match=f"use arch {saved} for it"):
         load_reference_checkpoint(build_model(ModelCard(arch=loaded)), path, arch=loaded)
+
+
+def test_imagenet_dla34_classifier_loads_into_the_backbone_only(tmp_path: Path) -> None:
+    # dla34-ba72cf86.pth: a bare state_dict of the DLA classifier, keys without `base.`.
+    state = perturbed_state("dla34")
+    backbone = {k.removeprefix("base."): v for k, v in state.items() if k.startswith("base.")}
+    assert "fc.weight" in backbone and "base_layer.0.weight" in backbone
+    path = tmp_path / "dla34-ba72cf86.pth"
+    torch.save(backbone, path)
+    model = build_model(ModelCard(arch="dla34"))
+    fresh_neck = model.state_dict()["ida_up.node_1.conv.weight"].clone()
+    report = load_reference_checkpoint(model, path)
+    assert report.loaded == len(backbone) and not report.mismatched and not report.unexpected
+    loaded = model.state_dict()
+    for key, value in backbone.items():
+        assert torch.equal(loaded[f"base.{key}"], value), key
+    assert torch.equal(loaded["ida_up.node_1.conv.weight"], fresh_neck)
+    assert report.missing and all(not k.startswith("base.") for k in report.missing)
+    assert "ida_up.node_1.conv.weight" in report.missing
+
+
+def test_an_imagenet_classifier_of_another_depth_is_refused(tmp_path: Path) -> None:
+    state = perturbed_state("dla34")
+    backbone = {k.removeprefix("base."): v for k, v in state.items() if k.startswith("base.")}
+    backbone["level5.root.conv.weight"] = torch.zeros(512, 9, 1, 1)
+    torch.save(backbone, tmp_path / "dla60.pth")
+    with pytest.raises(CheckpointError, match="ImageNet DLA classifier but not DLA-34's"):
+        load_reference_checkpoint(build_model(ModelCard(arch="dla34")), tmp_path / "dla60.pth")
+    with pytest.raises(CheckpointError, match="only the dla34 archs start from it"):
+        load_reference_checkpoint(build_model(ModelCard(arch="lite")), tmp_path / "dla60.pth")

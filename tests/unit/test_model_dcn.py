@@ -163,3 +163,19 @@ def test_pure_torch_kernel_gives_the_same_on_cuda() -> None:
         *(t.cuda() for t in (x, offset, weight, bias, mask)), padding=padding
     )
     torch.testing.assert_close(cuda.cpu(), cpu, atol=1e-8, rtol=1e-8)
+
+
+def test_dcn_module_with_learned_offsets_and_masks_matches_the_naive_loop() -> None:
+    # Non-zero offset/mask conv: offsets of about +-2 px and masks spread over (0, 1). The
+    # reference splits conv_offset_mask's output with chunk(3): (dy, dx) pairs first, mask last.
+    generator = torch.Generator().manual_seed(7)
+    layer = DCN(3, 4, 3, padding=1, backend="torch").double()
+    with torch.no_grad():
+        for param in layer.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator, dtype=torch.float64))
+    x = torch.randn(2, 3, 6, 7, generator=generator, dtype=torch.float64)
+    o1, o2, logits = torch.chunk(layer.conv_offset_mask(x), 3, dim=1)
+    offset, mask = torch.cat((o1, o2), 1), torch.sigmoid(logits)
+    assert offset.abs().mean() > 1.0 and mask.std() > 0.2
+    expected = naive_deform_conv(x, offset, layer.weight, layer.bias, mask, 1, 1, 1)
+    torch.testing.assert_close(layer(x), expected, atol=1e-10, rtol=1e-10)

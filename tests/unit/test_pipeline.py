@@ -70,20 +70,18 @@ def test_batched_detection_equals_frame_by_frame_and_maps_to_each_frames_pixels(
     batched = pipeline.detect(frames)
     single = [FramePipeline(loaded, batch_size=1).detect([f])[0] for f in frames]
     assert len(batched) == len(frames)
-    for a, b, frame in zip(batched, single, frames, strict=True):
+    for a, b in zip(batched, single, strict=True):
         assert len(a) > 0
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
         assert (a.scores > CONF).all()
         assert a.embeddings.shape == (len(a), loaded.card.reid_dim)
-        h, w = frame.shape[:2]
-        assert (a.boxes >= 0).all() and (a.boxes[:, [0, 2]] <= w).all()
-        assert (a.boxes[:, [1, 3]] <= h).all()
-    # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96.
-    sizes = batched[0].boxes[:, 2:] - batched[0].boxes[:, :2]
-    inner = (batched[0].boxes[:, 0] > 0) & (batched[0].boxes[:, 2] < 320)
-    inner &= (batched[0].boxes[:, 1] > 0) & (batched[0].boxes[:, 3] < 192)
-    np.testing.assert_allclose(sizes[inner], [[48, 96]] * int(inner.sum()), atol=0.1)
+    # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96,
+    # also those crossing the frame's border (boxes are amodal, not clipped).
+    boxes = batched[0].boxes
+    sizes = boxes[:, 2:] - boxes[:, :2]
+    assert (boxes[:, 0] < 0).any() or (boxes[:, 1] < 0).any()
+    np.testing.assert_allclose(sizes, [[48, 96]] * len(sizes), atol=0.1)
 
 
 def test_output_filter_drops_small_and_wide_boxes() -> None:
@@ -139,25 +137,21 @@ def test_track_video_writes_all_outputs_consistently(
     assert saved["codec"] == "h264" and saved["fps"] > 0
 
 
-def test_failed_video_leaves_no_final_outputs(loaded: LoadedModel, tmp_path: Path) -> None:
-    full = tmp_path / "full.avi"
-    writer = cv2.VideoWriter(str(full), cv2.VideoWriter.fourcc(*"MJPG"), FPS, (W, H))
-    for i in range(FRAMES):
-        writer.write(np.full((H, W, 3), i * 10, np.uint8))
-    writer.release()
-    full.with_suffix(".txt").write_text("not a video")
-    cut = tmp_path / "cut.avi"
-    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+def test_failed_video_keeps_the_earlier_complete_results(
+    loaded: LoadedModel, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
     out = tmp_path / "out"
     out.mkdir()
-    (out / "summary.json").write_text("{}")  # an earlier run's result must not survive
-    with pytest.raises(VideoError, match="truncated"):
-        FramePipeline(loaded).track_video(cut, out, progress=False)
-    assert list(out.iterdir()) == []
-    (out / "summary.json").write_text("{}")
+    # An earlier run's complete result is replaced only by a complete one (issue 10), and a
+    # failed run leaves nothing of its own: no partial files, no staging folder.
+    (out / "summary.json").write_text('{"earlier": true}')
     with pytest.raises(VideoError, match="cannot be read"):
-        FramePipeline(loaded).track_video(full.with_suffix(".txt"), out, progress=False)
-    assert list(out.iterdir()) == []
+        FramePipeline(loaded).track_video(notes, out, progress=False)
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert (out / "summary.json").read_text() == '{"earlier": true}'
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial")]
 
 
 def test_a_model_failure_on_the_last_batch_fails_the_job_instead_of_hanging(

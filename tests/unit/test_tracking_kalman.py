@@ -71,3 +71,29 @@ def test_batched_operations_match_single_track_operations():
         m, c = kf.update(m, c, measurements[i] + 3)
         np.testing.assert_allclose(u_means[i], m)
         np.testing.assert_allclose(u_covs[i], c)
+
+
+def test_xywh_filter_closed_form_equals_the_general_matrix_code():
+    from fairmot.tracking.kalman import KalmanFilter, KalmanFilterXYWH
+
+    kf = KalmanFilterXYWH()
+    rng = np.random.default_rng(0)
+    boxes = np.column_stack([rng.uniform(0, 500, (20, 2)), rng.uniform(20, 200, (20, 2))])
+    means, covs = kf.multi_initiate(boxes)
+    for _ in range(3):
+        fast = kf.multi_predict(means, covs)
+        general = KalmanFilter.multi_predict(kf, means, covs)
+        np.testing.assert_allclose(fast[0], general[0], rtol=1e-12)
+        np.testing.assert_allclose(fast[1], general[1], rtol=1e-10, atol=1e-12)
+        means, covs = fast
+        z = means[:, :4] + rng.normal(size=(20, 4)) * 3
+        fast = kf.multi_update(means, covs, z)
+        general = KalmanFilter.multi_update(kf, means, covs, z)
+        np.testing.assert_allclose(fast[0], general[0], rtol=1e-10)
+        np.testing.assert_allclose(fast[1], general[1], rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(
+            kf.multi_gating_distance(means, covs, z),
+            KalmanFilter.multi_gating_distance(kf, means, covs, z),
+            rtol=1e-8,
+        )
+        means, covs = fast

@@ -51,3 +51,44 @@ def test_fuse_motion_weights_embedding_and_gates_far_detections():
     )
     assert fused[0, 0] == np.float64(0.98 * 0.2 + 0.02 * 0.8)
     assert np.isinf(fused[0, 1])  # identical embedding, but 300 px away: gated out
+
+
+def _matching_cost(cost, matches, thresh):
+    # lap's extended problem: each unmatched row or column costs thresh / 2.
+    unmatched = cost.shape[0] + cost.shape[1] - 2 * len(matches)
+    return sum(cost[i, j] for i, j in matches) + thresh / 2 * unmatched
+
+
+def test_sparse_linear_assignment_finds_the_same_optimum_as_lap_on_the_full_matrix():
+    from fairmot.tracking.matching import sparse_linear_assignment
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n, m = rng.integers(0, 25, 2)
+        cost = rng.random((n, m))
+        cost[rng.random((n, m)) < rng.random()] = np.inf
+        full = linear_assignment(cost, 0.5)
+        sparse = sparse_linear_assignment(cost, 0.5)
+        assert np.isclose(_matching_cost(cost, sparse[0], 0.5), _matching_cost(cost, full[0], 0.5))
+        assert (cost[sparse[0][:, 0], sparse[0][:, 1]] <= 0.5).all()
+        assert len(sparse[0]) + len(sparse[1]) == n and len(sparse[0]) + len(sparse[2]) == m
+
+
+def test_overlapping_pairs_are_the_nonzero_entries_of_the_iou_matrix():
+    from fairmot.tracking.matching import iou_matrix, overlapping_pairs
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n, m = rng.integers(0, 30, 2)
+        stretch = np.array([1.0, rng.uniform(0.1, 10)])  # sweeps along x or y
+
+        def boxes(k, stretch=stretch):
+            xy = rng.uniform(0, 500, (k, 2)) * stretch
+            return np.concatenate([xy, xy + rng.uniform(1, 120, (k, 2))], axis=1)
+
+        a, b = boxes(n), boxes(m)
+        rows, cols, iou = overlapping_pairs(a, b)
+        dense = np.zeros((n, m))
+        dense[rows, cols] = iou
+        np.testing.assert_allclose(dense, iou_matrix(a, b))
+        assert len(set(zip(rows.tolist(), cols.tolist(), strict=True))) == len(rows)

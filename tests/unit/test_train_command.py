@@ -32,7 +32,10 @@ def test_bad_manifest_hyperparameter_fails_with_one_line(
     )
     assert main(["train", str(bad), "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("fairmot train: error: unknown hyperparameter(s) batchsize; valid:")
+    assert err.startswith(
+        "fairmot train: error: unknown hyperparameter(s) batchsize (did you mean batch_size?); "
+        "valid:"
+    )
     assert "\n" not in err
 
 
@@ -80,3 +83,25 @@ def test_sigterm_checkpoints_and_exits_130(dataset: Path, tmp_path: Path) -> Non
     assert "rerun the same command to resume" in err
     assert list((out / "checkpoints").glob("checkpoint-e0000-s*.pt"))
     assert not (out / "model.pt").exists()
+
+
+def test_dla34_without_pretrained_weights_fails_in_one_line_naming_the_fix(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", str(dataset), "--out", str(tmp_path / "m"), "--arch", "dla34"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fairmot train: error: arch dla34 trains from pretrained weights")
+    assert "load_model" in err and "fairmot weights download" in err
+    assert "allow_random_init=1" in err and "\n" not in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_allow_random_init_lets_dla34_start_from_random_weights() -> None:
+    from fairmot.train.hparams import TrainConfig
+    from fairmot.train.loop import TrainingError, check_pretrained
+
+    with pytest.raises(TrainingError, match="arch dla34 trains from pretrained weights"):
+        check_pretrained(TrainConfig())
+    check_pretrained(TrainConfig.from_strings({"allow_random_init": "1"}))
+    check_pretrained(TrainConfig.from_strings({"load_model": "ctdet_coco_dla_2x.pth"}))
+    check_pretrained(TrainConfig.from_strings({"arch": "lite"}))

@@ -85,7 +85,7 @@ def test_two_gloo_processes_train_one_model(tmp_path: Path) -> None:
     (_, lines0, loss0), (_, lines1, loss1) = results
     assert lines1 == []  # only rank 0 logs
     epoch_line = next(line for line in lines0 if line.startswith("epoch=1 lr="))
-    assert "lr=0.002 " in epoch_line  # linear scaling: lr x world size
+    assert "lr=0.001 " in epoch_line  # the rate of the whole batch, as the reference (no scaling)
     assert loss0 == pytest.approx(loss1)  # epoch means are averaged over the ranks
     assert (tmp_path / "model" / "model.pt").is_file()
     assert [p.name for p in (tmp_path / "ck").iterdir()] == ["checkpoint-e0001-s0000000.pt"]

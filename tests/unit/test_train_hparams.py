@@ -80,4 +80,24 @@ def test_cli_flags_cover_every_hyperparameter() -> None:
     args = parser.parse_args(["--lr", "0.01", "--arch", "lite"])
     assert flag_values(args) == {"lr": "0.01", "arch": "lite"}
     for name in TrainConfig.model_fields:
-        assert f"--{name}" in parser.format_help()
+        assert f"--{name.replace('_', '-')}" in parser.format_help()
+
+
+def test_augmentation_defaults_are_the_references_and_reach_the_dataset_config() -> None:
+    cfg = TrainConfig().augment_config()
+    assert (cfg.degrees, cfg.scale, cfg.translate, cfg.shear, cfg.hsv_fraction, cfg.flip) == (
+        5.0,
+        (0.5, 1.2),
+        0.1,
+        2.0,
+        0.5,
+        0.5,
+    )
+    mine = TrainConfig.from_strings({"aug_degrees": "1", "aug_scale_min": "0.8"}).augment_config()
+    assert (mine.degrees, mine.scale) == (1.0, (0.8, 1.2))
+
+
+def test_an_inverted_scale_range_is_one_line_naming_both() -> None:
+    with pytest.raises(HyperparameterError) as error:
+        TrainConfig.from_strings({"aug_scale_min": "1.5", "aug_scale_max": "1.0"})
+    assert str(error.value) == "hyperparameters: aug_scale_min=1.5 exceeds aug_scale_max=1.0"

@@ -249,3 +249,42 @@ def test_load_model_starts_from_our_artifact_and_rejects_a_missing_path(
     assert "0 missing, 0 of another shape, 0 unexpected" in loaded
     with pytest.raises(TrainingError, match="does not exist"):
         train(_config(load_model=str(tmp_path / "nope.pth")), dataset, tmp_path / "x", log=print)
+
+
+def test_lr_is_the_whole_batchs_unless_linear_scaling_is_asked_for() -> None:
+    from fairmot.train.resume import effective_lr, scheduled_lr
+
+    plain = _config(lr="1e-3", lr_step="2,4")
+    assert effective_lr(plain, 4) == 1e-3
+    assert effective_lr(plain.updated(lr_scaling="linear"), 4) == pytest.approx(4e-3)
+    drops = [scheduled_lr(plain, 1, done) for done in range(6)]
+    assert drops == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])
+
+
+@pytest.mark.slow
+def test_resume_applies_a_new_schedule_and_refuses_a_new_batch(
+    dataset: Path, tmp_path: Path
+) -> None:
+    ck = tmp_path / "ck"
+    first = _config(num_epochs="1", num_iters="1", lr_step="5")
+    train(first, dataset, tmp_path / "m", ck, log=lambda _: None)
+    lines: list[str] = []
+    again = _config(num_epochs="2", num_iters="1", lr_step="1")
+    train(again, dataset, tmp_path / "m", ck, log=lines.append)
+    text = "\n".join(lines)
+    assert "resuming with a new schedule (lr_step 5 -> 1): lr 0.0001 from epoch 2" in text
+    assert parse_metrics(text)["lr"] == pytest.approx([1e-4])
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert card["hyperparameters"]["lr_step"] == "1"
+
+    with pytest.raises(TrainingError) as error:
+        train(
+            _config(num_epochs="3", num_iters="1", lr_step="1", batch_size="2"),
+            dataset,
+            tmp_path / "m",
+            ck,
+            log=lambda _: None,
+        )
+    message = str(error.value)
+    assert "\n" not in message
+    assert "was trained with batch_size=4 (now 2); these cannot change when resuming" in message

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from fairmot.video import Annotator, TrackBox, VideoError, VideoWriter, colour_for_id, open_video
-from fairmot.video.outputs import SUMMARY_JSON, TRACKS_MOT, AtomicOutputs
+from fairmot.video.outputs import (
+    ANNOTATED_VIDEO,
+    SUMMARY_JSON,
+    TRACKS_MOT,
+    AtomicOutputs,
+    remove_stale_staging,
+)
 
 W, H, FPS, FRAMES = 160, 96, 25, 30
 
@@ -158,16 +164,44 @@ def test_annotator_draws_box_label_and_trail_in_the_track_colour() -> None:
     assert (np.abs(frame[60, 40].astype(int) - colour).sum()) < 60
 
 
-def test_atomic_outputs_leave_nothing_on_failure_and_everything_on_commit(tmp_path: Path) -> None:
+def test_atomic_outputs_keep_earlier_results_on_failure_and_replace_them_on_commit(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / SUMMARY_JSON).write_text("{}")  # from an earlier run
+    for name, text in ((SUMMARY_JSON, "old"), (TRACKS_MOT, "old"), (ANNOTATED_VIDEO, "old")):
+        (out / name).write_text(text)  # a complete earlier run
     with pytest.raises(RuntimeError), AtomicOutputs(out) as outputs:
         outputs.path(TRACKS_MOT).write_text("1,1,0,0,1,1,1,-1,-1,-1\n")
         raise RuntimeError("boom")
-    assert list(out.iterdir()) == []
-    with AtomicOutputs(out) as outputs:
+    assert {p.name: p.read_text() for p in out.iterdir()} == {
+        SUMMARY_JSON: "old",
+        TRACKS_MOT: "old",
+        ANNOTATED_VIDEO: "old",
+    }
+    with AtomicOutputs(out) as outputs:  # a run without video replaces all of it
         outputs.path(TRACKS_MOT).write_text("x")
         outputs.path(SUMMARY_JSON).write_text("{}")
         outputs.commit()
-    assert sorted(p.name for p in out.iterdir()) == [SUMMARY_JSON, TRACKS_MOT]
+    assert {p.name: p.read_text() for p in out.iterdir()} == {SUMMARY_JSON: "{}", TRACKS_MOT: "x"}
+
+
+def test_stale_staging_of_a_killed_run_is_removed(tmp_path: Path) -> None:
+    kept = tmp_path / "cam" / "a" / SUMMARY_JSON
+    kept.parent.mkdir(parents=True)
+    kept.write_text("{}")
+    stale = [tmp_path / "cam" / "a" / ".partial-x1y2", tmp_path / ".manifest.json.partial"]
+    stale[0].mkdir()
+    (stale[0] / TRACKS_MOT).write_text("half")
+    stale[1].write_text("{")
+    assert sorted(remove_stale_staging(tmp_path)) == sorted(stale)
+    assert not any(p.exists() for p in stale) and kept.is_file()
+    assert remove_stale_staging(tmp_path / "missing") == []
+
+
+def test_a_box_past_the_left_edge_keeps_its_label_on_the_picture() -> None:
+    # Amodal boxes may start left of the frame: the label is drawn from x = 0.
+    frame = np.zeros((H, W, 3), np.uint8)
+    Annotator().draw(frame, [TrackBox(track_id=3, box=(-30.0, 30.0, 20.0, 90.0), score=0.9)])
+    label_rows = frame[:30, :8]
+    assert (label_rows == np.array(colour_for_id(3))).all(axis=2).any()

@@ -1,0 +1,90 @@
+"""The tracker choice reaches FramePipeline and `fairmot track --tracker`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fairmot.cli import main
+from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
+from fairmot.pipeline import FramePipeline
+from fairmot.tracking import FairByteConfig, FairByteTracker, JDETracker, TrackerConfig
+
+W, H = 160, 96
+
+
+@pytest.fixture(scope="module")
+def loaded() -> LoadedModel:
+    card = ModelCard(arch="lite", input_w=W, input_h=H, hyperparameters={"conf_thres": 0.5})
+    torch.manual_seed(0)
+    return LoadedModel(model=build_model(card).eval(), card=card)
+
+
+def test_the_pipeline_runs_the_reference_tracker_at_the_cards_threshold_by_default(loaded):
+    pipeline = FramePipeline(loaded)
+    assert pipeline.tracker_config == TrackerConfig(conf_thres=0.5)
+    assert pipeline.decode_thres == 0.5
+    tracker = pipeline.new_tracker(frame_rate=25)
+    assert isinstance(tracker._make(), JDETracker) and tracker.config.frame_rate == 25
+
+
+def test_fairbyte_in_the_pipeline_decodes_down_to_its_low_band(loaded):
+    pipeline = FramePipeline(loaded, tracker_config="fairbyte")
+    assert pipeline.tracker_config == FairByteConfig()
+    assert pipeline.decode_thres == FairByteConfig().low_thres
+    assert isinstance(pipeline.new_tracker()._make(), FairByteTracker)
+
+
+def image_folder(tmp_path: Path) -> Path:
+    img1 = tmp_path / "SEQ" / "img1"
+    img1.mkdir(parents=True)
+    for i in range(3):
+        cv2.imwrite(str(img1 / f"{i + 1:06d}.jpg"), np.full((H, W, 3), 90, np.uint8))
+    return img1.parent
+
+
+def test_fairmot_track_takes_a_tracker_name_or_yaml(loaded, tmp_path, capsys):
+    model = save_artifact(loaded.model, loaded.card, tmp_path / "model")
+    folder = image_folder(tmp_path)
+    custom = tmp_path / "mine.yaml"
+    custom.write_text("tracker_type: fairbyte\nnew_track_thres: 0.8\n")
+    for tracker in ("fairbyte", str(custom)):
+        out = tmp_path / f"out-{Path(tracker).stem}"
+        args = ["track", str(folder), "--model", str(model), "--out", str(out)]
+        assert main([*args, "--no-video", "--quiet", "--tracker", tracker]) == 0
+        assert (out / "tracks.txt").is_file()
+    capsys.readouterr()
+
+
+def test_fairmot_track_rejects_a_bad_tracker_in_one_line(loaded, tmp_path, capsys):
+    model = save_artifact(loaded.model, loaded.card, tmp_path / "model")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tracker_type: fairbyte\nhigh_thresh: 0.5\n")
+    out = tmp_path / "out"
+    args = ["track", str(image_folder(tmp_path)), "--model", str(model), "--out", str(out)]
+    assert main([*args, "--tracker", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fairmot track: ") and "unknown key 'high_thresh'" in err
+    assert err.count("\n") == 1
+
+
+def test_the_container_pipeline_takes_its_tracker_from_fairmot_tracker(
+    loaded, tmp_path, monkeypatch
+):
+    from fairmot.sagemaker.artifact import load_pipeline
+    from fairmot.tracking import TrackerConfigError
+
+    save_artifact(loaded.model, loaded.card, tmp_path / "model")
+    monkeypatch.setenv("FAIRMOT_DEVICE", "cpu")
+    monkeypatch.delenv("FAIRMOT_TRACKER", raising=False)
+    assert isinstance(load_pipeline(tmp_path / "model", batch_size=1).tracker_config, TrackerConfig)
+    monkeypatch.setenv("FAIRMOT_TRACKER", "fairbyte")
+    pipeline = load_pipeline(tmp_path / "model", batch_size=1)
+    assert pipeline.tracker_config == FairByteConfig()
+    monkeypatch.setenv("FAIRMOT_TRACKER", "nonesuch")
+    with pytest.raises(TrackerConfigError, match="unknown tracker 'nonesuch'"):
+        load_pipeline(tmp_path / "model", batch_size=1)

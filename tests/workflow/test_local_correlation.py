@@ -1,0 +1,33 @@
+"""Each triggering event carries its own id, and the workflows' correlation id follows it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fairmot.local.stack import LocalAws
+from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_uploads_get_different_correlation_ids(pipeline: LocalAws) -> None:
+    assert pipeline.stack is not None
+    batch = pipeline.stack.state_machine("batch")
+    s3 = pipeline.client("s3")
+    ids = []
+    for index, key in enumerate(("videos/cam1/a.mp4", "videos/cam1/b.mp4")):
+        # No model is registered: each execution fails early, after normalising its event.
+        s3.put_object(Bucket=pipeline.stack.bucket, Key=key, Body=b"\x00not a video")
+        run = wait_for_workflow(pipeline, batch, known=index, timeout_s=120)
+        assert run.status == "FAILED"
+        description = pipeline.client("stepfunctions").describe_execution(
+            executionArn=run.execution_arn
+        )
+        ids.append(json.loads(description["input"])["id"])
+    events = consumer_events(pipeline, result_queue_url(pipeline))
+    assert [e["detail-type"] for e in events] == ["Video Processing Failed"] * 2
+    correlation = [e["detail"]["correlationId"] for e in events]
+    assert len(set(ids)) == 2
+    assert sorted(correlation) == sorted(ids)
