@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "train",
     "track",
     "eval",
+    "analytics",
     "export",
     "upload_dataset",
     "client",

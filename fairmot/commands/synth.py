@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--fps", type=int, default=30, help="frame rate (default 30)")
     parser.add_argument("--name", default=None, help="dataset name in the manifest")
+    parser.add_argument(
+        "--analytics",
+        action="store_true",
+        help="also write per sequence scene.yaml (lines, zone, calibration) and "
+        "analytics_truth.json (true counts, crossings, distances, speeds of every walker)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             fps=args.fps,
             name=args.name,
             progress=True,
+            analytics=args.analytics,
         )
     except ValueError as error:
         print(f"fairmot synth: {error}", file=sys.stderr)
