@@ -23,6 +23,7 @@ from fairmot.analytics.motion import (
     windowed_speeds,
 )
 from fairmot.analytics.scene import Scene
+from fairmot.video.draw import LineOverlay, SceneOverlay, ZoneOverlay
 
 # A track's box in one frame: id and (x, y, w, h) in image pixels, as MOT files write it.
 TrackBox = tuple[int, Sequence[float]]
@@ -94,6 +95,21 @@ class SceneAnalytics:
         for zone in self.zones:
             zone.end_frame(frame_id, seen)
         return result
+
+    def overlay(self, speeds: dict[int, float] | None = None) -> SceneOverlay:
+        """What to draw on the frame just fed: lines with counts, zones with their occupancy
+        now, and the given speeds (a frame's `FrameAnalytics.speeds`)."""
+        return SceneOverlay(
+            lines=tuple(
+                LineOverlay(c.line.name, c.line.p1, c.line.p2, c.counts["in"], c.counts["out"])
+                for c in self.lines
+            ),
+            zones=tuple(
+                ZoneOverlay(z.zone.name, z.zone.polygon, z.occupancy[-1][1] if z.occupancy else 0)
+                for z in self.zones
+            ),
+            speeds=dict(speeds or {}),
+        )
 
     def _current_speed(self, track_id: int) -> float | None:
         """Speed now from the recent past only (a stream cannot look ahead): the distance

@@ -11,6 +11,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from fairmot.video.draw import SceneOverlay, colour_for_id, draw_scene
+
 ANALYTICS_JSON = "analytics.json"
 LINES_CSV = "analytics_lines.csv"
 EVENTS_CSV = "analytics_line_events.csv"
@@ -49,11 +51,13 @@ def write_analytics(
     *,
     size: tuple[int, int],
     background: np.ndarray | None = None,
+    overlay: SceneOverlay | None = None,
 ) -> list[Path]:
     """Write every analytics file of `report` (SceneAnalytics.report()) into `out_dir`.
 
     `size` is the video's (width, height); `background` (BGR, that size), e.g. its first frame,
-    goes under the pictures, else they are drawn on grey.
+    goes under the pictures, else they are drawn on grey; `overlay` (SceneAnalytics.overlay())
+    draws the scene's lines and zones with their final counts on them.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / ANALYTICS_JSON).write_text(json.dumps(report, separators=(",", ":")) + "\n")
@@ -88,6 +92,9 @@ def write_analytics(
         ((k, *(v.get(c, "") for c in TRACK_COLUMNS[1:])) for k, v in tracks.items()),
     )
     canvas = _canvas(size, background)
+    if overlay is not None:
+        thickness = max(1, round(min(size) / 300))
+        draw_scene(canvas, overlay, thickness, max(0.35, min(size) / 1000))
     cv2.imwrite(str(out_dir / TRAJECTORIES_PNG), trajectory_plot(canvas, tracks))
     cv2.imwrite(str(out_dir / HEATMAP_PNG), occupancy_heatmap(canvas, tracks))
     return [out_dir / name for name in ANALYTICS_FILES]
@@ -110,8 +117,6 @@ def _canvas(size: tuple[int, int], background: np.ndarray | None) -> np.ndarray:
 
 def trajectory_plot(canvas: np.ndarray, tracks: dict[str, Any]) -> np.ndarray:
     """Every track's foot-point path in its id colour, with the id at its end."""
-    from fairmot.video.draw import colour_for_id
-
     image = canvas.copy()
     thickness = max(1, round(min(image.shape[:2]) / 300))
     for key, track in tracks.items():

@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         size = sequence["size"]
     else:
         size = _extent(rows)
-    report = analyse_rows(rows, scene, fps).report()
-    write_analytics(args.out, report, size=size, background=background)
+    analytics = analyse_rows(rows, scene, fps)
+    report = analytics.report()
+    write_analytics(args.out, report, size=size, background=background, overlay=analytics.overlay())
     summary = totals(report)
     counts = " ".join(
         f"{name}: in={v['in']} out={v['out']};" for name, v in summary["lines"].items()

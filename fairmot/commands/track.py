@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--fps", type=float, default=None, help="frame rate of an image folder (default 30)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--scene",
+        type=Path,
+        default=None,
+        help="scene file (lines, zones, calibration): adds analytics.json, CSVs and pictures",
+    )
     parser.set_defaults(func=run)
 
 
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
+    from fairmot.analytics import SceneError, load_scene
     from fairmot.model import ArtifactError, load_artifact
     from fairmot.pipeline import FramePipeline
     from fairmot.video import VideoError, open_video
@@ -77,15 +84,16 @@ def run(args: argparse.Namespace) -> int:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
+        scene = load_scene(args.scene) if args.scene is not None else None
         video = open_video(args.video, fps=args.fps)
         loaded = load_artifact(args.model, device=device)
         pipeline = FramePipeline(
             loaded, device=device, conf_thres=args.conf_thres, batch_size=args.batch_size
         )
         summary = pipeline.track_video(
-            video, args.out, progress=not args.quiet, write_video=not args.no_video
+            video, args.out, progress=not args.quiet, write_video=not args.no_video, scene=scene
         )
-    except (VideoError, ArtifactError) as error:
+    except (VideoError, ArtifactError, SceneError) as error:
         print(f"fairmot track: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     per_frame = summary.to_json()["timings_ms_per_frame"]

@@ -19,6 +19,7 @@ from fairmot.letterbox import Letterbox, letterbox
 from fairmot.tracking import Detections, JDETracker, Track, TrackerConfig
 
 if TYPE_CHECKING:
+    from fairmot.analytics import Scene
     from fairmot.model import LoadedModel
     from fairmot.video import VideoSource, VideoSummary
 
@@ -150,13 +151,16 @@ class FramePipeline:
         *,
         progress: bool = True,
         write_video: bool = True,
+        scene: Scene | None = None,
     ) -> VideoSummary:
         """Track a whole video into `out_dir`: annotated.mp4, tracks.txt, tracks.json,
-        summary.json, all or nothing. Decoding and encoding run on their own threads."""
+        summary.json, all or nothing. Decoding and encoding run on their own threads. With a
+        `scene`, also analytics.json, its CSVs and pictures, lines and zones drawn on the video
+        and the totals in summary.json."""
         from fairmot.pipeline.video_job import run_video_job
 
         return run_video_job(
-            self, source, Path(out_dir), progress=progress, write_video=write_video
+            self, source, Path(out_dir), progress=progress, write_video=write_video, scene=scene
         )
 
 

@@ -33,7 +33,9 @@ from fairmot.video import (
 from fairmot.video.outputs import ANNOTATED_VIDEO, MotRow, write_results
 
 if TYPE_CHECKING:
+    from fairmot.analytics import Scene
     from fairmot.pipeline.frames import FramePipeline, PreparedFrame
+    from fairmot.video.draw import SceneOverlay
 
 # Batches that may wait between two stages: enough to absorb jitter, small enough to bound
 # memory (a 1080p frame is 6 MB) and keep the stages in step.
@@ -102,6 +104,7 @@ def run_video_job(
     *,
     progress: bool = True,
     write_video: bool = True,
+    scene: Scene | None = None,
 ) -> VideoSummary:
     """Track `source` into `out_dir` (see `FramePipeline.track_video`)."""
     from tqdm import tqdm
@@ -140,12 +143,13 @@ def run_video_job(
             annotator = Annotator()
             while not isinstance(item := _get(tracked, stop), _End):
                 tick = time.perf_counter()
-                frame, boxes = item
+                frame, boxes, overlay = item
                 if writer is not None:
-                    writer.write(annotator.draw(frame, boxes))
+                    writer.write(annotator.draw(frame, boxes, overlay))
                 writer_stage.seconds += time.perf_counter() - tick
 
         tracker = pipeline.new_tracker(video.fps)
+        analytics = _SceneJob(scene, video.fps) if scene is not None else None
         frame_number = 0
         bar = tqdm(total=video.frame_count, unit="frame", desc=video.name, disable=not progress)
         ended = finished = False
@@ -171,7 +175,8 @@ def run_video_job(
                     timings.track += time.perf_counter() - tick
                     frame_number += 1
                     rows.extend(_mot_rows(frame_number, tracks))
-                    _put(tracked, (frame, [_track_box(t) for t in tracks]), stop)
+                    overlay = analytics.update(frame_number, frame, tracks) if analytics else None
+                    _put(tracked, (frame, [_track_box(t) for t in tracks], overlay), stop)
                 bar.update(len(items))
             _put(tracked, _End(), stop)
             finished = True
@@ -213,8 +218,41 @@ def run_video_job(
                 "device": str(pipeline.device),
             },
         )
-        write_results(outputs, summary, rows)
+        extra = None
+        if analytics is not None:
+            extra = {"analytics": analytics.write(outputs, (video.width, video.height))}
+        write_results(outputs, summary, rows, extra=extra)
     return summary
+
+
+class _SceneJob:
+    """A video's analytics: fed frame by frame, drawn live, written beside the tracks."""
+
+    def __init__(self, scene: Scene, fps: float) -> None:
+        from fairmot.analytics import SceneAnalytics
+
+        self.analytics = SceneAnalytics(scene, fps)
+        self.first_frame: np.ndarray | None = None
+
+    def update(self, frame_id: int, frame: np.ndarray, tracks: list[Track]) -> SceneOverlay:
+        if self.first_frame is None:
+            self.first_frame = frame.copy()  # the writer draws on `frame`
+        result = self.analytics.update(frame_id, ((t.track_id, t.tlwh) for t in tracks))
+        return self.analytics.overlay(result.speeds)
+
+    def write(self, outputs: AtomicOutputs, size: tuple[int, int]) -> dict[str, Any]:
+        """Stage analytics.json, the CSVs and pictures; the totals for summary.json."""
+        from fairmot.analytics import ANALYTICS_JSON, totals, write_analytics
+
+        report = self.analytics.report()
+        write_analytics(
+            outputs.path(ANALYTICS_JSON).parent,
+            report,
+            size=size,
+            background=self.first_frame,
+            overlay=self.analytics.overlay(),
+        )
+        return totals(report)
 
 
 def _track_box(track: Track) -> TrackBox:
