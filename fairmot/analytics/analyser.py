@@ -26,10 +26,10 @@ from fairmot.analytics.scene import Scene
 from fairmot.video.draw import LineOverlay, SceneOverlay, ZoneOverlay
 
 # A track's box in one frame: id and (x, y, w, h) in image pixels, as MOT files write it.
-TrackBox = tuple[int, Sequence[float]]
+TrackBox = tuple[int, Sequence[float] | np.ndarray]
 
 
-def foot_point(tlwh: Sequence[float]) -> tuple[float, float]:
+def foot_point(tlwh: Sequence[float] | np.ndarray) -> tuple[float, float]:
     """The anchor of a track: the bottom centre of its box (where it stands)."""
     x, y, w, h = (float(v) for v in tlwh)
     return x + w / 2, y + h
