@@ -4,6 +4,8 @@ Every video under /opt/ml/processing/input/video/ (recursively; mp4, avi, mov, m
 the model artifact from /opt/ml/processing/input/model/ (model.tar.gz or model.pt + model.json).
 Each video's results go to /opt/ml/processing/output/<relative path without suffix>/:
 annotated.mp4, tracks.txt (MOT Challenge), tracks.json and summary.json, written all or nothing.
+With a scene file (`<video stem>.scene.yaml` or `.json` beside the video, else the one in
+/opt/ml/processing/input/scene/), a video also gets analytics.json, its CSVs and pictures.
 `manifest.json` in the output root lists what was produced and what failed. A video that cannot be
 read fails alone; if no video was found or all of them failed, the reason goes to
 /opt/ml/output/message (SageMaker's FailureReason) and the exit code is 1.
@@ -25,6 +27,7 @@ from fairmot.sagemaker.paths import ProcessingPaths
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv"})
 MANIFEST = "manifest.json"
 DEFAULT_BATCH_FRAMES = 8  # frames per forward pass; FAIRMOT_BATCH_SIZE changes it
+SCENE_SUFFIXES = (".scene.yaml", ".scene.yml", ".scene.json")
 
 
 @dataclass
@@ -58,6 +61,21 @@ def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
     return names
 
 
+def scene_for(video: Path, scene_dir: Path) -> Path | None:
+    """A video's own scene file beside it, else the job's default scene, else None."""
+    for suffix in SCENE_SUFFIXES:
+        own = video.with_name(video.stem + suffix)
+        if own.is_file():
+            return own
+    if scene_dir.is_dir():
+        defaults = sorted(
+            p for p in scene_dir.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml", ".json")
+        )
+        if defaults:
+            return defaults[0]
+    return None
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
@@ -74,6 +92,7 @@ def fail(paths: ProcessingPaths, message: str) -> int:
 
 def run(paths: ProcessingPaths) -> int:
     """Track every video; the exit code (0 when at least one video succeeded)."""
+    from fairmot.analytics import load_scene
     from fairmot.sagemaker.artifact import load_pipeline
 
     started = time.perf_counter()
@@ -97,7 +116,9 @@ def run(paths: ProcessingPaths) -> int:
         out_dir = paths.output_dir / names[video]
         print(f"[{number}/{len(videos)}] {relative} -> {out_dir}", flush=True)
         try:
-            summary = pipeline.track_video(video, out_dir, progress=show_progress)
+            scene_file = scene_for(video, paths.scene_dir)
+            scene = load_scene(scene_file) if scene_file is not None else None
+            summary = pipeline.track_video(video, out_dir, progress=show_progress, scene=scene)
         except Exception as error:  # one bad video fails alone; the others go on
             reason = f"{type(error).__name__}: {error}"
             print(f"  failed: {reason}", file=sys.stderr, flush=True)
