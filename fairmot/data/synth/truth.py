@@ -167,3 +167,69 @@ def true_analytics(scene: Scene, samples: Sequence[PathSample], fps: float) -> d
         "distance_px": round(sum(t["distance_px"] for t in tracks.values()), 3),
         "distance_m": round(sum(t["distance_m"] for t in tracks.values()), 4),
     }
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of (N, 4) and (M, 4) tlwh boxes."""
+    ax1, ay1, ax2, ay2 = a[:, 0:1], a[:, 1:2], a[:, 0:1] + a[:, 2:3], a[:, 1:2] + a[:, 3:4]
+    bx1, by1, bx2, by2 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    w = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)
+    h = np.clip(np.minimum(ay2, by2) - np.maximum(ay1, by1), 0, None)
+    inter = w * h
+    union = a[:, 2:3] * a[:, 3:4] + b[:, 2] * b[:, 3] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def identities(tracks: np.ndarray, gt: np.ndarray, min_iou: float = 0.5) -> dict[int, int]:
+    """Which ground-truth id each track follows: the one its boxes overlap (IoU >= `min_iou`)
+    in most of its frames. MOT rows (frame, id, x, y, w, h, ...)."""
+    votes: dict[int, dict[int, int]] = {}
+    for frame in np.unique(tracks[:, 0]):
+        mine, theirs = tracks[tracks[:, 0] == frame], gt[gt[:, 0] == frame]
+        if len(theirs) == 0:
+            continue
+        overlap = _iou(mine[:, 2:6], theirs[:, 2:6])
+        for i, best in enumerate(overlap.argmax(axis=1)):
+            if overlap[i, best] >= min_iou:
+                counts = votes.setdefault(int(mine[i, 1]), {})
+                person = int(theirs[best, 1])
+                counts[person] = counts.get(person, 0) + 1
+    return {track: max(counts, key=lambda k: counts[k]) for track, counts in votes.items()}
+
+
+def compare_with_truth(
+    report: dict[str, Any],
+    truth: dict[str, Any],
+    tracks: np.ndarray,
+    gt: np.ndarray,
+    *,
+    min_seconds: float = 2.0,
+) -> dict[str, Any]:
+    """Analytics of tracked video (SceneAnalytics.report()) against the true analytics: line
+    counts per direction, total distance, and the mean speed of every track followed for at
+    least `min_seconds` against its person's true speed over the same frames."""
+    fps = float(truth["fps"])
+    lines = {
+        name: {d: (report["lines"][name][d], line[d]) for d in ("in", "out")}
+        for name, line in truth["lines"].items()
+    }
+    followed = identities(tracks, gt)
+    speeds = []
+    for key, track in report["tracks"].items():
+        first, last = track["first_frame"], track["last_frame"]
+        person = truth["tracks"].get(str(followed.get(int(key), -1)))
+        if person is None or (last - first) / fps < min_seconds or "mean_speed_mps" not in track:
+            continue
+        path = np.array([p[1:] for p in person["ground_path"] if first <= p[0] <= last])
+        frames = [p[0] for p in person["ground_path"] if first <= p[0] <= last]
+        if len(path) < 2:
+            continue
+        true = float(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1)))
+        true_speed = true * fps / (frames[-1] - frames[0])
+        speeds.append((int(key), int(followed[int(key)]), track["mean_speed_mps"], true_speed))
+    distance = sum(t.get("distance_m", 0.0) for t in report["tracks"].values())
+    return {
+        "lines": lines,
+        "distance_m": (round(distance, 3), truth["distance_m"]),
+        "speeds": speeds,
+    }
