@@ -60,16 +60,22 @@ class FrameAnalytics:
 
 
 class SceneAnalytics:
-    """Analytics of one video or stream against one scene, at `fps` frames per second."""
+    """Analytics of one video or stream against one scene, at `fps` frames per second.
 
-    def __init__(self, scene: Scene, fps: float) -> None:
+    `smooth_s` is the window positions are averaged over for distances and speeds; 0 takes the
+    foot points as they are (exact paths, e.g. a generator's ground truth).
+    """
+
+    def __init__(self, scene: Scene, fps: float, *, smooth_s: float = SMOOTH_S) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
         self.scene, self.fps = scene, float(fps)
         self.lines = [LineCounter(line) for line in scene.lines]
         self.zones = [ZoneCounter(zone) for zone in scene.zones]
         self._paths: dict[int, list[tuple[int, float, float]]] = {}
-        self._smooth = window_frames(SMOOTH_S, self.fps)
+        if smooth_s < 0:
+            raise ValueError(f"smooth_s must be >= 0, got {smooth_s}")
+        self._smooth = window_frames(smooth_s, self.fps)
         self._speed_window = window_frames(SPEED_WINDOW_S, self.fps)
 
     def update(self, frame_id: int, tracks: Iterable[TrackBox]) -> FrameAnalytics:
@@ -195,10 +201,12 @@ def totals(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def analyse_rows(rows: np.ndarray, scene: Scene, fps: float) -> SceneAnalytics:
+def analyse_rows(
+    rows: np.ndarray, scene: Scene, fps: float, *, smooth_s: float = SMOOTH_S
+) -> SceneAnalytics:
     """Analytics of MOT rows (frame, id, x, y, w, h, ...), any order, e.g. a tracks or gt file."""
     rows = np.asarray(rows, dtype=np.float64)
-    analytics = SceneAnalytics(scene, fps)
+    analytics = SceneAnalytics(scene, fps, smooth_s=smooth_s)
     if rows.size == 0:
         return analytics
     rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]

@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--background", type=Path, default=None, help="image under the pictures (a video frame)"
     )
+    parser.add_argument(
+        "--smooth-s",
+        type=float,
+        default=None,
+        help="seconds positions are averaged over for distance and speed (default 1; 0: none, "
+        "for exact paths)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -73,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         size = sequence["size"]
     else:
         size = _extent(rows)
-    analytics = analyse_rows(rows, scene, fps)
+    if args.smooth_s is not None and args.smooth_s < 0:
+        return fail(f"--smooth-s must be >= 0, got {args.smooth_s:g}")
+    smoothing = {} if args.smooth_s is None else {"smooth_s": args.smooth_s}
+    analytics = analyse_rows(rows, scene, fps, **smoothing)
     report = analytics.report()
     write_analytics(args.out, report, size=size, background=background, overlay=analytics.overlay())
     summary = totals(report)
