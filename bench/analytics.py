@@ -64,7 +64,7 @@ def main() -> int:
     ratios = [got / true for _, _, got, true in speeds if true > 0]
     good = sum(abs(r - 1) <= 0.15 for r in ratios)
     print(
-        f"mean speed ratio over {len(ratios)} tracks followed >= 2 s: "
+        f"mean speed ratio over {len(ratios)} tracks following one person >= 2 s: "
         f"median {sorted(ratios)[len(ratios) // 2]:.3f}, within 15%: {good}/{len(ratios)}"
         if ratios
         else "no track followed for 2 s"

@@ -180,9 +180,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def identities(tracks: np.ndarray, gt: np.ndarray, min_iou: float = 0.5) -> dict[int, int]:
-    """Which ground-truth id each track follows: the one its boxes overlap (IoU >= `min_iou`)
-    in most of its frames. MOT rows (frame, id, x, y, w, h, ...)."""
+def _votes(tracks: np.ndarray, gt: np.ndarray, min_iou: float) -> dict[int, dict[int, int]]:
+    """Per track, in how many frames its box overlaps each person's (IoU >= `min_iou`)."""
     votes: dict[int, dict[int, int]] = {}
     for frame in np.unique(tracks[:, 0]):
         mine, theirs = tracks[tracks[:, 0] == frame], gt[gt[:, 0] == frame]
@@ -194,7 +193,21 @@ def identities(tracks: np.ndarray, gt: np.ndarray, min_iou: float = 0.5) -> dict
                 counts = votes.setdefault(int(mine[i, 1]), {})
                 person = int(theirs[best, 1])
                 counts[person] = counts.get(person, 0) + 1
-    return {track: max(counts, key=lambda k: counts[k]) for track, counts in votes.items()}
+    return votes
+
+
+def identities(tracks: np.ndarray, gt: np.ndarray, min_iou: float = 0.5) -> dict[int, int]:
+    """Which ground-truth id each track follows: the one its boxes overlap (IoU >= `min_iou`)
+    in most of its frames. MOT rows (frame, id, x, y, w, h, ...)."""
+    return {
+        track: max(counts, key=lambda k: counts[k])
+        for track, counts in _votes(tracks, gt, min_iou).items()
+    }
+
+
+# A track "follows" a person when its box is on them in this share of its frames: one that
+# switched to another person midway follows neither.
+MIN_FOLLOW_SHARE = 0.9
 
 
 def compare_with_truth(
@@ -206,19 +219,27 @@ def compare_with_truth(
     min_seconds: float = 2.0,
 ) -> dict[str, Any]:
     """Analytics of tracked video (SceneAnalytics.report()) against the true analytics: line
-    counts per direction, total distance, and the mean speed of every track followed for at
-    least `min_seconds` against its person's true speed over the same frames."""
+    counts per direction, total distance, and the mean speed of every track that followed one
+    person (its box on them, IoU >= 0.5, in 90% of its frames) for at least `min_seconds`
+    against that person's true speed over the same frames."""
     fps = float(truth["fps"])
     lines = {
         name: {d: (report["lines"][name][d], line[d]) for d in ("in", "out")}
         for name, line in truth["lines"].items()
     }
-    followed = identities(tracks, gt)
+    votes = _votes(tracks, gt, 0.5)
+    ids, sizes = np.unique(tracks[:, 1], return_counts=True)
+    frames_of = {int(k): int(n) for k, n in zip(ids, sizes, strict=True)}
     speeds = []
     for key, track in report["tracks"].items():
         first, last = track["first_frame"], track["last_frame"]
-        person = truth["tracks"].get(str(followed.get(int(key), -1)))
-        if person is None or (last - first) / fps < min_seconds or "mean_speed_mps" not in track:
+        counts = votes.get(int(key), {})
+        if not counts or "mean_speed_mps" not in track:
+            continue
+        best = max(counts, key=lambda k: counts[k])
+        person = truth["tracks"].get(str(best))
+        followed = counts[best] >= min_seconds * fps
+        if person is None or not followed or counts[best] < MIN_FOLLOW_SHARE * frames_of[int(key)]:
             continue
         path = np.array([p[1:] for p in person["ground_path"] if first <= p[0] <= last])
         frames = [p[0] for p in person["ground_path"] if first <= p[0] <= last]
@@ -226,7 +247,7 @@ def compare_with_truth(
             continue
         true = float(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1)))
         true_speed = true * fps / (frames[-1] - frames[0])
-        speeds.append((int(key), int(followed[int(key)]), track["mean_speed_mps"], true_speed))
+        speeds.append((int(key), best, track["mean_speed_mps"], true_speed))
     distance = sum(t.get("distance_m", 0.0) for t in report["tracks"].values())
     return {
         "lines": lines,
