@@ -336,3 +336,48 @@ def test_comparison_with_truth_follows_renumbered_tracks(synth_sequence: Path) -
     assert all(abs(r - 1) <= 0.15 for r in ratios), ratios
     got, true = result["distance_m"]
     assert got == pytest.approx(true, rel=0.08)
+
+
+def test_annotated_frames_show_lines_zones_counts_and_speed_labels() -> None:
+    from fairmot.video.draw import Annotator, TrackBox, colour_for_id
+
+    scene = parse_scene(
+        {
+            "lines": {"door": [[150, 190], [150, 10]]},
+            "zones": {"shelf": [[20, 20], [80, 20], [80, 80], [20, 80]]},
+            "calibration": CALIBRATION,
+        }
+    )
+    analytics = SceneAnalytics(scene, FPS)
+    box = TrackBox(5, (200.0, 100.0, 220.0, 140.0), 0.9)
+    frames = []
+    for t in range(40):  # a standing track, so it has a speed after a window of history
+        update = analytics.update(t + 1, [(5, [200.0, 100.0, 20.0, 40.0])])
+        frames.append(
+            Annotator().draw(
+                np.zeros((200, 300, 3), np.uint8), [box], analytics.overlay(update.speeds)
+            )
+        )
+    plain = Annotator().draw(np.zeros((200, 300, 3), np.uint8), [box])
+    last = frames[-1]
+    assert (last[50, 150] > 200).all() and not plain[50, 150].any()  # the line, white
+    edge = last[50, 78:83].astype(int)  # the zone's right edge: yellow, anti-aliased
+    assert edge[:, 2].max() > 150 and edge[:, 1].max() > 120 and edge[:, 0].max() == 0
+    assert not plain[50, 78:83].any()
+    # The speed label under the box: filled with the track's colour, absent without a speed.
+    below = last[142:150, 202:215].reshape(-1, 3)
+    assert (below == colour_for_id(5)).all(axis=1).mean() > 0.15  # the rest is its text
+    assert not plain[142:150, 202:215].any() and not frames[0][142:150, 202:215].any()
+
+
+def test_synth_command_writes_a_scene_and_its_truth(tmp_path: Path) -> None:
+    code = main(
+        ["synth", str(tmp_path / "d"), "--sequences", "1", "--frames", "20", "--width", "96",
+         "--height", "64", "--seed", "4", "--analytics"]
+    )  # fmt: skip
+    assert code == 0
+    sequence = tmp_path / "d" / "SYN4-01"
+    scene = load_scene(sequence / SCENE_FILE)
+    assert [line.name for line in scene.lines] == ["left", "right"] and scene.calibration
+    truth = truth_of(sequence)
+    assert set(truth) >= {"lines", "zones", "tracks", "distance_m"} and truth["tracks"]
