@@ -175,16 +175,9 @@ def parse_json_request(body: bytes, headers: Headers) -> FrameRequest:
     frame_h = _int_field(document, "frame_h", minimum=1)
     _check_sizes(frames, frame_w, frame_h)
     frame_rate = _int_field(document, "frame_rate", minimum=1) or DEFAULT_FRAME_RATE
+    scene = _scene(document.get("scene"), frame_id)
     return FrameRequest(
-        stream_id,
-        new_session,
-        frame_id,
-        tuple(frames),
-        frame_w,
-        frame_h,
-        frame_rate,
-        False,
-        _scene(document.get("scene"), frame_id),
+        stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False, scene
     )
 
 
