@@ -21,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Compute track analytics against a scene file (lines, zones, optional ground-plane "
             "calibration) from any MOT Challenge tracks file (tracks.txt, results) or ground "
             "truth (gt/gt.txt): analytics.json, a CSV per table, a trajectory plot and an "
-            "occupancy heat map, in OUT. For a sequence's gt/gt.txt, --fps and the picture's "
-            "background default to its seqinfo.ini and first image."
+            "occupancy heat map, in OUT. Ground truth with classes counts pedestrians only. For a "
+            "sequence's gt/gt.txt, --fps and the picture's background default to its "
+            "seqinfo.ini and first image."
         ),
     )
     parser.add_argument("tracks", type=Path, help="MOT Challenge file: frame,id,x,y,w,h,...")
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     import cv2
 
     from fairmot.analytics import SceneError, analyse_rows, load_scene, totals, write_analytics
-    from fairmot.evaluation.mot_files import read_mot_results
+    from fairmot.data.mot import PEDESTRIAN_CLASS
+    from fairmot.evaluation.mot_files import read_mot_gt
 
     def fail(message: str) -> int:
         print(f"fairmot analytics: {message}", file=sys.stderr)
@@ -59,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.tracks.is_file():
         return fail(f"{args.tracks}: no such tracks file")
     try:
-        rows = read_mot_results(args.tracks)
+        rows = read_mot_gt(args.tracks)
     except ValueError as error:
         return fail(str(error))
+    # Ground truth with classes (MOT16/17/20) also boxes vehicles and distractors: people only.
+    rows = rows[rows[:, 7] == PEDESTRIAN_CLASS]
     sequence = _sequence_of(args.tracks)
     fps = args.fps if args.fps is not None else (sequence or {}).get("fps")
     if fps is None:

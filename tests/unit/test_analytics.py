@@ -381,3 +381,23 @@ def test_synth_command_writes_a_scene_and_its_truth(tmp_path: Path) -> None:
     assert [line.name for line in scene.lines] == ["left", "right"] and scene.calibration
     truth = truth_of(sequence)
     assert set(truth) >= {"lines", "zones", "tracks", "distance_m"} and truth["tracks"]
+
+
+def test_cli_analytics_counts_only_pedestrians_of_a_classed_gt_file(tmp_path: Path) -> None:
+    # MOT17-style gt rows: frame, id, x, y, w, h, mark, class, visibility; id 2 is a car.
+    rows = [
+        f"{f},{i},{x - 10 + 4 * f},50,20,40,1,{c},1.0"
+        for f in range(1, 21)
+        for i, c, x in ((1, 1, 20), (2, 3, 22))
+    ]
+    gt = tmp_path / "gt.txt"
+    gt.write_text("\n".join(rows) + "\n")
+    scene = tmp_path / "scene.yaml"
+    scene.write_text("lines:\n  door: [[60, 200], [60, 0]]\n")
+    out = tmp_path / "out"
+    assert (
+        main(["analytics", str(gt), "--scene", str(scene), "--fps", "10", "--out", str(out)]) == 0
+    )
+    report = json.loads((out / "analytics.json").read_text())
+    assert set(report["tracks"]) == {"1"}
+    assert (report["lines"]["door"]["in"], report["lines"]["door"]["out"]) == (1, 0)
