@@ -7,7 +7,12 @@ from fairmot.analytics.analyser import (
     foot_point,
     totals,
 )
-from fairmot.analytics.outputs import ANALYTICS_FILES, ANALYTICS_JSON, write_analytics
+from fairmot.analytics.outputs import (
+    ANALYTICS_FILES,
+    ANALYTICS_JSON,
+    remove_analytics,
+    write_analytics,
+)
 from fairmot.analytics.scene import (
     Calibration,
     Line,
@@ -32,6 +37,7 @@ __all__ = [
     "foot_point",
     "load_scene",
     "parse_scene",
+    "remove_analytics",
     "totals",
     "write_analytics",
 ]

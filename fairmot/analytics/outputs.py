@@ -100,6 +100,12 @@ def write_analytics(
     return [out_dir / name for name in ANALYTICS_FILES]
 
 
+def remove_analytics(out_dir: Path) -> None:
+    """Delete an earlier run's analytics files, so a run without a scene leaves none behind."""
+    for name in ANALYTICS_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+
+
 def _csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)

@@ -109,6 +109,8 @@ def run_video_job(
     """Track `source` into `out_dir` (see `FramePipeline.track_video`)."""
     from tqdm import tqdm
 
+    from fairmot.analytics import remove_analytics
+
     batch = pipeline.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
     tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
@@ -132,6 +134,7 @@ def run_video_job(
 
     # Opened inside: an input that cannot be opened also clears an earlier run's results.
     with AtomicOutputs(out_dir) as outputs:
+        remove_analytics(out_dir)  # like AtomicOutputs' own files: no stale results
         video = source if isinstance(source, VideoSource) else open_video(source)
         writer: VideoWriter | None = None
         if write_video:

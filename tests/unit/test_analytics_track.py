@@ -74,6 +74,10 @@ def test_track_with_a_scene_writes_analytics_draws_them_and_sums_them_up(
     # The random model's many boxes cover much of it in some frames, not on average.
     assert white(with_scene).mean() > 0.4
     assert white(without).max() < 0.1
+    # Tracking again without the scene leaves no analytics of the first run behind.
+    assert main([*args, "--out", str(out), "--no-video"]) == 0
+    assert not set(ANALYTICS_FILES) & {p.name for p in out.iterdir()}
+    assert "analytics" not in json.loads((out / "summary.json").read_text())
 
 
 def test_track_with_a_bad_scene_fails_in_one_line_before_tracking(
