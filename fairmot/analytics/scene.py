@@ -36,7 +36,6 @@ from fairmot.analytics.geometry import (
 
 # A homography has 8 degrees of freedom: four point pairs are the fewest that fix one.
 MIN_CALIBRATION_POINTS = 4
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "scene.schema.json"
 
 
 class SceneError(ValueError):
