@@ -19,7 +19,7 @@ from fairmot.data.synth.truth import compare_with_truth
 from fairmot.data.synth.writer import SCENE_FILE, TRUTH_FILE, generate_dataset
 from fairmot.evaluation.mot_files import read_mot_results
 
-# Training takes ~2 minutes on a quiet 2-core machine, 15 on one shared by many jobs.
+# Training takes ~2 minutes on a quiet 2-core machine; it took 20 on one shared by many jobs.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 TRAIN_MINUTES_CAP = 50
 TRAIN_SEED = 1001  # as bench/quality.py
