@@ -54,7 +54,13 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
         if f"{prefix}{name}" in present
     }
     outputs["prefix"] = results["prefix"]
-    return {"summary": scalar_summary(json.loads(body)), "outputs": outputs}
+    full = json.loads(body)
+    summary = scalar_summary(full)
+    if isinstance(full.get("analytics"), dict):
+        # Line counts, zone totals and distance (summary.json's `analytics`): a few numbers
+        # per line and zone, small enough for the event.
+        summary["analytics"] = full["analytics"]
+    return {"summary": summary, "outputs": outputs}
 
 
 @metrics.log_metrics
