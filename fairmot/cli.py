@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "train",
     "track",
     "eval",
+    "analytics",
     "export",
     "weights",
     "upload_dataset",

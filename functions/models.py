@@ -68,6 +68,7 @@ class VideoRequest(BaseModel):
     video: S3Object
     runId: str = ""
     modelUri: str | None = None
+    sceneUri: str | None = None  # default scene for a video without <stem>.scene.yaml beside it
 
 
 class TuningSpec(BaseModel):

@@ -180,10 +180,11 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
             return DeploymentRequest(
                 model=obj, runId=run_id, endpointName=detail.get("endpointName")
             )
-        model_uri = detail.get("modelUri")
-        if isinstance(model_uri, str):
-            in_data_bucket(model_uri)
-        return VideoRequest(video=obj, runId=run_id, modelUri=model_uri)
+        model_uri, scene_uri = detail.get("modelUri"), detail.get("sceneUri")
+        for uri in (model_uri, scene_uri):
+            if isinstance(uri, str):
+                in_data_bucket(uri)
+        return VideoRequest(video=obj, runId=run_id, modelUri=model_uri, sceneUri=scene_uri)
     except ValidationError as error:
         raise InvalidEventError(f"malformed {detail_type} detail: {error}") from error
 

@@ -2,6 +2,8 @@
 
 The model is the request's modelUri, else the one the endpoint serves, else the newest
 registered one (registry/latest.json); with none of them the video cannot be processed.
+The scene (analytics: lines, zones, calibration) is `<video stem>.scene.yaml` beside the video,
+else the request's sceneUri, else none.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ metrics = Metrics(namespace="FairMOT")
 # The processing contract (DESIGN section 6).
 VIDEO_DIR = "/opt/ml/processing/input/video"
 MODEL_DIR = "/opt/ml/processing/input/model"
+SCENE_DIR = "/opt/ml/processing/input/scene"
+SCENE_SUFFIX = ".scene.yaml"
 OUTPUT_DIR = "/opt/ml/processing/output"
 VOLUME_SIZE_GB = 50
 # Read by fairmot.sagemaker.process: the name of the run's manifest in the output folder.
@@ -77,6 +81,21 @@ def resolve_model(s3: Any, sagemaker: Any, request: VideoRequest, endpoint_name:
     return uri
 
 
+def resolve_scene(s3: Any, request: VideoRequest, video: Video) -> str | None:
+    """The video's own scene file if it exists, else the request's default scene."""
+    obj = video.object
+    key = str(PurePosixPath(obj.key).with_suffix("")) + SCENE_SUFFIX
+    try:
+        s3.head_object(Bucket=obj.bucket, Key=key)
+        return f"s3://{obj.bucket}/{key}"
+    except ClientError as error:
+        if not is_missing(error):
+            raise
+    if request.sceneUri:
+        parse_s3_uri(request.sceneUri)
+    return request.sceneUri
+
+
 def s3_input(name: str, uri: str, local: str) -> dict[str, Any]:
     return {
         "InputName": name,
@@ -105,11 +124,14 @@ def plan(
     # The job writes output/<stem>/...; uploading output/ to the parent of the results prefix
     # puts it at results/<same path without suffix>/.
     parent = video.resultsPrefix.rstrip("/").rsplit("/", 1)[0] + "/"
+    scene_uri = resolve_scene(s3, request, video)
+    scene_inputs = [s3_input("scene", scene_uri, SCENE_DIR)] if scene_uri else []
     request_body = {
         "ProcessingJobName": name,
         "ProcessingInputs": [
             s3_input("video", video.uri, VIDEO_DIR),
             s3_input("model", model_uri, MODEL_DIR),
+            *scene_inputs,
         ],
         "ProcessingOutputConfig": {
             "Outputs": [
@@ -155,6 +177,7 @@ def plan(
         "request": request_body,
         "results": results,
         "modelUri": model_uri,
+        "sceneUri": scene_uri,
     }
 
 

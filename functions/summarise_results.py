@@ -55,7 +55,13 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
     }
     outputs["prefix"] = results["prefix"]
     outputs["manifest"] = results["manifestUri"]  # this job's own, beside the results folder
-    return {"summary": scalar_summary(json.loads(body)), "outputs": outputs}
+    full = json.loads(body)
+    summary = scalar_summary(full)
+    if isinstance(full.get("analytics"), dict):
+        # Line counts, zone totals and distance (summary.json's `analytics`): a few numbers
+        # per line and zone, small enough for the event.
+        summary["analytics"] = full["analytics"]
+    return {"summary": summary, "outputs": outputs}
 
 
 @metrics.log_metrics

@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--deploy", action="store_true", help="manifest asks for deployment after training"
     )
+    parser.add_argument(
+        "--analytics",
+        action="store_true",
+        help="also write per sequence scene.yaml (lines, zone, calibration) and "
+        "analytics_truth.json (true counts, crossings, distances, speeds of every walker)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             fps=args.fps,
             name=args.name,
             progress=True,
+            analytics=args.analytics,
         )
         if args.recipe or args.deploy:
             _training_options(out, args.recipe, args.deploy)

@@ -79,10 +79,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="tracker name (fairmot, fairbyte) or YAML file (default: fairmot, the reference)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--scene",
+        type=Path,
+        default=None,
+        help="scene file (lines, zones, calibration): adds analytics.json, CSVs and pictures",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from fairmot.analytics import SceneError, load_scene
     from fairmot.backends import BackendError, load_network
     from fairmot.model import ArtifactError
     from fairmot.pipeline import FramePipeline
@@ -95,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"fairmot track: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        scene = load_scene(args.scene) if args.scene is not None else None
         out = results_dir(args.out, exist_ok=args.exist_ok)
         network = load_network(args.model, backend=args.backend, device=args.device)
         pipeline = FramePipeline(
@@ -110,8 +118,16 @@ def run(args: argparse.Namespace) -> int:
             write_video=not args.no_video,
             start=args.start,
             frames=args.frames,
+            scene=scene,
         )
-    except (VideoError, ArtifactError, BackendError, ResultsDirError, TrackerConfigError) as error:
+    except (
+        VideoError,
+        ArtifactError,
+        BackendError,
+        ResultsDirError,
+        TrackerConfigError,
+        SceneError,
+    ) as error:
         print(f"fairmot track: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     per_frame = summary.to_json()["timings_ms_per_frame"]

@@ -28,6 +28,7 @@ from fairmot.tracking import (
 from fairmot.video import VideoSource, open_clip
 
 if TYPE_CHECKING:
+    from fairmot.analytics import Scene
     from fairmot.backends import Network
     from fairmot.model import LoadedModel
     from fairmot.pipeline.video_job import TrackedFrame
@@ -162,11 +163,14 @@ class FramePipeline:
         write_video: bool = True,
         start: int = 0,
         frames: int | None = None,
+        scene: Scene | None = None,
     ) -> VideoSummary:
         """Track a whole video (or `frames` frames from index `start`) into `out_dir`:
         annotated.mp4, tracks.txt, tracks.json, summary.json, all or nothing. Decoding and
         encoding run on their own threads. A truncated video keeps the frames that decoded and
-        says `truncated: true`. Frame numbers in the results are the source video's."""
+        says `truncated: true`. Frame numbers in the results are the source video's. With a
+        `scene`, also analytics.json, its CSVs and pictures, lines and zones drawn on the video
+        and the totals in summary.json."""
         from fairmot.pipeline.video_job import run_video_job
 
         return run_video_job(
@@ -177,6 +181,7 @@ class FramePipeline:
             write_video=write_video,
             start=start,
             frames=frames,
+            scene=scene,
         )
 
     def stream(

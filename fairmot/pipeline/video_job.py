@@ -35,7 +35,9 @@ from fairmot.video import (
 from fairmot.video.outputs import ANNOTATED_VIDEO, MotRow, write_results
 
 if TYPE_CHECKING:
+    from fairmot.analytics import Scene
     from fairmot.pipeline.frames import FramePipeline, PreparedFrame
+    from fairmot.video.draw import SceneOverlay
 
 # Batches that may wait between two stages: enough to absorb jitter, small enough to bound
 # memory (a 1080p frame is 6 MB) and keep the stages in step.
@@ -193,10 +195,13 @@ def run_video_job(
     write_video: bool = True,
     start: int = 0,
     frames: int | None = None,
+    scene: Scene | None = None,
 ) -> VideoSummary:
     """Track `source` into `out_dir` (see `FramePipeline.track_video`): `track_stream` feeds a
     writer thread that draws and encodes, while the result rows collect here."""
     from tqdm import tqdm
+
+    from fairmot.analytics import ANALYTICS_FILES
 
     tracked: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * pipeline.batch_size)
     stop = threading.Event()
@@ -207,7 +212,7 @@ def run_video_job(
     count = 0
 
     # Opened inside: an input that cannot be opened fails here, earlier results untouched.
-    with AtomicOutputs(out_dir) as outputs:
+    with AtomicOutputs(out_dir, also_replaces=ANALYTICS_FILES) as outputs:
         video = open_clip(source, start, frames)
         writer: VideoWriter | None = None
         if write_video:
@@ -219,11 +224,12 @@ def run_video_job(
             annotator = Annotator()
             while not isinstance(item := _get(tracked, stop), _End):
                 tick = time.perf_counter()
-                frame, boxes = item
+                frame, boxes, overlay = item
                 if writer is not None:
-                    writer.write(annotator.draw(frame, boxes))
+                    writer.write(annotator.draw(frame, boxes, overlay))
                 writer_stage.seconds += time.perf_counter() - tick
 
+        analytics = _SceneJob(scene, video.fps) if scene is not None else None
         bar = tqdm(total=video.frame_count, unit="frame", desc=video.name, disable=not progress)
         finished = False
         if writer is not None:
@@ -233,8 +239,14 @@ def run_video_job(
             for result in stream:
                 count += 1
                 rows.extend(_mot_rows(result.frame_id, result.tracks))
+                overlay = (
+                    analytics.update(result.frame_id, result.image, result.tracks)
+                    if analytics
+                    else None
+                )
                 if writer is not None:
-                    _put(tracked, (result.image, [_track_box(t) for t in result.tracks]), stop)
+                    boxes = [_track_box(t) for t in result.tracks]
+                    _put(tracked, (result.image, boxes, overlay), stop)
                 bar.update(1)
             if writer is not None:
                 _put(tracked, _End(), stop)
@@ -279,8 +291,41 @@ def run_video_job(
             truncated=state.truncated is not None,
             first_frame=start + 1,
         )
-        write_results(outputs, summary, rows)
+        extra = None
+        if analytics is not None:
+            extra = {"analytics": analytics.write(outputs, (video.width, video.height))}
+        write_results(outputs, summary, rows, extra=extra)
     return summary
+
+
+class _SceneJob:
+    """A video's analytics: fed frame by frame, drawn live, written beside the tracks."""
+
+    def __init__(self, scene: Scene, fps: float) -> None:
+        from fairmot.analytics import SceneAnalytics
+
+        self.analytics = SceneAnalytics(scene, fps)
+        self.first_frame: np.ndarray | None = None
+
+    def update(self, frame_id: int, frame: np.ndarray, tracks: list[Track]) -> SceneOverlay:
+        if self.first_frame is None:
+            self.first_frame = frame.copy()  # the writer draws on `frame`
+        result = self.analytics.update(frame_id, ((t.track_id, t.tlwh) for t in tracks))
+        return self.analytics.overlay(result.speeds)
+
+    def write(self, outputs: AtomicOutputs, size: tuple[int, int]) -> dict[str, Any]:
+        """Stage analytics.json, the CSVs and pictures; the totals for summary.json."""
+        from fairmot.analytics import ANALYTICS_JSON, totals, write_analytics
+
+        report = self.analytics.report()
+        write_analytics(
+            outputs.path(ANALYTICS_JSON).parent,
+            report,
+            size=size,
+            background=self.first_frame,
+            overlay=self.analytics.overlay(),
+        )
+        return totals(report)
 
 
 def _track_box(track: Track) -> TrackBox:

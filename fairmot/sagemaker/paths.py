@@ -87,6 +87,7 @@ class ProcessingPaths:
     model_dir: Path
     output_dir: Path
     message_file: Path  # SageMaker shows its text as the job's FailureReason
+    scene_dir: Path  # optional input: the default scene file for videos without their own
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessingPaths:
@@ -96,6 +97,7 @@ class ProcessingPaths:
             model_dir=_path(env, "FAIRMOT_PROCESSING_MODEL_DIR", "processing/input/model"),
             output_dir=_path(env, "FAIRMOT_PROCESSING_OUTPUT_DIR", "processing/output"),
             message_file=_path(env, "FAIRMOT_OUTPUT_DIR", "output") / "message",
+            scene_dir=_path(env, "FAIRMOT_PROCESSING_SCENE_DIR", "processing/input/scene"),
         )
 
 

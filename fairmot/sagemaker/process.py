@@ -13,6 +13,9 @@ Stop (SIGTERM: StopProcessingJob, `docker stop`): the video in progress is aband
 folder removed, an earlier run's complete results for it kept), the manifest records the stop,
 the reason goes to the message file and the exit code is 143, as training does. Staging left by
 a killed run (SIGKILL) is removed when the next run starts.
+
+With a scene file (`<video stem>.scene.yaml` or `.json` beside the video, else the one in
+/opt/ml/processing/input/scene/), a video also gets analytics.json, its CSVs and pictures.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MANIFEST = "manifest.json"
 MANIFEST_NAME_VARIABLE = "FAIRMOT_MANIFEST_NAME"
 DEFAULT_BATCH_FRAMES = 8  # frames per forward pass; FAIRMOT_BATCH_SIZE changes it
 STOPPED = "stopped by SIGTERM"
+SCENE_SUFFIXES = (".scene.yaml", ".scene.yml", ".scene.json")
 
 
 @dataclass
@@ -82,6 +86,21 @@ def output_names(videos: list[Path], root: Path) -> dict[Path, Path]:
             stem if stems[stem] == 1 else stem.with_name(f"{stem.name}_{video.suffix.lstrip('.')}")
         )
     return names
+
+
+def scene_for(video: Path, scene_dir: Path) -> Path | None:
+    """A video's own scene file beside it, else the job's default scene, else None."""
+    for suffix in SCENE_SUFFIXES:
+        own = video.with_name(video.stem + suffix)
+        if own.is_file():
+            return own
+    if scene_dir.is_dir():
+        defaults = sorted(
+            p for p in scene_dir.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml", ".json")
+        )
+        if defaults:
+            return defaults[0]
+    return None
 
 
 def write_manifest(paths: ProcessingPaths, manifest: RunManifest) -> None:
@@ -142,13 +161,17 @@ def _track_all(
     manifest: RunManifest,
     started: float,
 ) -> int:
+    from fairmot.analytics import load_scene
+
     show_progress = sys.stderr.isatty()
     for number, video in enumerate(videos, 1):
         relative = str(video.relative_to(paths.video_dir))
         out_dir = paths.output_dir / names[video]
         print(f"[{number}/{len(videos)}] {relative} -> {out_dir}", flush=True)
         try:
-            summary = pipeline.track_video(video, out_dir, progress=show_progress)
+            scene_file = scene_for(video, paths.scene_dir)
+            scene = load_scene(scene_file) if scene_file is not None else None
+            summary = pipeline.track_video(video, out_dir, progress=show_progress, scene=scene)
         except ProcessingStopped:
             manifest.failures.append({"video": relative, "error": STOPPED})
             raise

@@ -2,7 +2,8 @@
 
 The JSON body is the original SageMaker FairMOT notebook's
 `{"frame_id": 0, "frame_data": "<base64 jpg/png>", "frame_w": W, "frame_h": H, "batch_size": 1}`
-plus an optional `"stream_id"`, `"frame_rate"` (frame 0) and `"close": true`. A list in
+plus an optional `"stream_id"`, `"frame_rate"` and `"scene"` (frame 0; a scene file's content,
+docs/scene.schema.json) and `"close": true`. A list in
 `frame_data` carries consecutive frames. A raw `image/jpeg` or `image/png` body carries one frame,
 its stream and frame number in `X-Amzn-SageMaker-Custom-Attributes` (`stream_id=abc,frame_id=3`).
 
@@ -18,12 +19,15 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 
 from fairmot.image_header import ImageHeaderError, image_size, is_complete
+
+if TYPE_CHECKING:
+    from fairmot.analytics import Scene
 
 # SageMaker real-time endpoints reject payloads over 6 MB, so a larger body is a client error.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -106,6 +110,7 @@ class FrameRequest:
     frame_h: int | None
     frame_rate: int
     close: bool
+    scene: Scene | None = None  # frame 0's analytics scene, checked here
 
 
 def media_type(content_type: str | None) -> str:
@@ -241,9 +246,24 @@ def parse_json_request(
             raise RequestError(400, f"frame_data[{index}] is not valid base64") from None
         frames.append(encoded_frame(raw, f"frame_data[{index}]", max_pixels))
     _check_sizes(frames, frame_w, frame_h)
+    scene = _scene(document.get("scene"), frame_id)
     return FrameRequest(
-        stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False
+        stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False, scene
     )
+
+
+def _scene(value: object, frame_id: int) -> Scene | None:
+    """A stream's scene, given with its frame 0 (it holds for the whole stream)."""
+    if value is None:
+        return None
+    if frame_id != 0:
+        raise RequestError(400, "'scene' is given with frame_id 0 and holds for the stream")
+    from fairmot.analytics import SceneError, parse_scene
+
+    try:
+        return parse_scene(value, source="'scene'")
+    except SceneError as error:
+        raise RequestError(400, str(error)) from None
 
 
 def parse_image_request(

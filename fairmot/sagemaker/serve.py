@@ -160,6 +160,7 @@ class TrackingService:
         width, height = request.frames[0].width, request.frames[0].height
         if request.frame_id == 0:
             tracker, next_frame = self.pipeline.new_tracker(frame_rate=request.frame_rate), 0
+            analytics = new_analytics(request)
         else:
             if request.frame_id < stream.next_frame:
                 raise RequestError(
@@ -174,6 +175,7 @@ class TrackingService:
                     f"{stream.width}x{stream.height} (set by its frame 0)",
                 )
             tracker, next_frame = stream.tracker, stream.next_frame
+            analytics = stream.analytics
         # Frames decode one at a time; their letterboxed copies live until the batch is done.
         card = self.pipeline.card
         memory = max(frame.decode_bytes for frame in request.frames) + len(request.frames) * (
@@ -194,13 +196,29 @@ class TrackingService:
         # Commit the stream's state only after the frames were tracked.
         stream.tracker, stream.width, stream.height = tracker, width, height
         stream.next_frame = max(next_frame, request.frame_id + len(request.frames))
-        return [
-            {
-                "frame_id": request.frame_id + i,
+        stream.analytics = analytics
+        answers = []
+        for i, tracks in enumerate(per_frame):
+            frame_id = request.frame_id + i
+            answer: dict[str, Any] = {
+                "frame_id": frame_id,
                 "tracks": [track_record(t.track_id, t.tlwh, t.score) for t in tracks],
             }
-            for i, tracks in enumerate(per_frame)
-        ]
+            if analytics is not None:
+                # The frame's line events, zone entries/exits and current speeds.
+                update = analytics.update(frame_id, ((t.track_id, t.tlwh) for t in tracks))
+                answer["analytics"] = update.to_json()
+            answers.append(answer)
+        return answers
+
+
+def new_analytics(request: FrameRequest) -> Any:
+    """A stream's analytics from its frame 0's scene, or None without one."""
+    if request.scene is None:
+        return None
+    from fairmot.analytics import SceneAnalytics
+
+    return SceneAnalytics(request.scene, request.frame_rate)
 
 
 @dataclass

@@ -31,6 +31,7 @@ class Stream:
 
     stream_id: str
     tracker: Any = None  # a fairmot.tracking.JDETracker once frame 0 arrived
+    analytics: Any = None  # a fairmot.analytics.SceneAnalytics when frame 0 gave a scene
     next_frame: int = 0  # frame ids below this were already tracked
     width: int = 0
     height: int = 0

@@ -75,10 +75,13 @@ class AtomicOutputs:
 
     Use as a context manager: leaving it without commit (an exception, a stop) removes every
     staged file and leaves an earlier run's results untouched; `commit` replaces them.
+    `also_replaces` names further results (analytics files) that an earlier run may have left
+    and this one replaces or, where it makes none, removes on commit, like the tracks.
     """
 
-    def __init__(self, out_dir: str | Path) -> None:
+    def __init__(self, out_dir: str | Path, also_replaces: tuple[str, ...] = ()) -> None:
         self.out_dir = Path(out_dir)
+        self.result_names = OUTPUT_NAMES + also_replaces
         self.staging: Path | None = None
         self.created_out_dir = False
 
@@ -109,7 +112,7 @@ class AtomicOutputs:
         )
         (self.out_dir / SUMMARY_JSON).unlink(missing_ok=True)
         made = {path.name for path in staged}
-        for name in OUTPUT_NAMES:
+        for name in self.result_names:
             if name not in made:
                 (self.out_dir / name).unlink(missing_ok=True)
         moved: list[Path] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,11 +14,15 @@ from fairmot.data.synth.background import make_background, make_occluders, make_
 from fairmot.data.synth.figures import AppearancePool
 from fairmot.data.synth.motion import Crowd
 from fairmot.data.synth.render import render_frame
+from fairmot.data.synth.truth import PathSample, scene_file, true_analytics
 
 JPEG_QUALITY = 90
 # Rows less visible than this are written with mark 0 ("ignore"), as MOT17 does for people
 # hidden behind others: neither training nor evaluation asks for a box there.
 MIN_VISIBILITY = 0.25
+# With `analytics`, each sequence also gets these (see fairmot.data.synth.truth).
+SCENE_FILE = "scene.yaml"
+TRUTH_FILE = "analytics_truth.json"
 SEQINFO = """[Sequence]
 name={name}
 imDir=img1
@@ -39,8 +44,11 @@ def write_sequence(
     density: float,
     rng: np.random.Generator,
     on_frame: Callable[[], None] | None = None,
+    analytics: bool = False,
 ) -> int:
-    """Render one sequence into `seq_dir`; returns the number of identities that appeared."""
+    """Render one sequence into `seq_dir`; returns the number of identities that appeared.
+
+    With `analytics`, also a scene file and the true analytics of the walkers' paths."""
     scene_rng, crowd_rng, look_rng = rng.spawn(3)
     scene = make_scene(scene_rng, width, height)
     background = make_background(scene_rng, scene)
@@ -50,8 +58,13 @@ def write_sequence(
     (seq_dir / "img1").mkdir(parents=True, exist_ok=True)
     (seq_dir / "gt").mkdir(exist_ok=True)
     rows: list[tuple[int, int, float, float, float, float, int, float]] = []
+    paths: list[PathSample] = []
     for frame_no in range(1, frames + 1):
-        image, truth = render_frame(background, occluders, crowd.placements(pool.height), pool)
+        placements = crowd.placements(pool.height)
+        image, truth = render_frame(background, occluders, placements, pool)
+        feet = {p.identity: (float(p.x), float(p.y)) for p in placements}
+        # The true feet of exactly the people the ground truth has in this frame.
+        paths.extend((frame_no, v.identity + 1, *feet[v.identity]) for v in truth)
         cv2.imwrite(
             str(seq_dir / "img1" / f"{frame_no:06d}.jpg"),
             image,
@@ -70,6 +83,13 @@ def write_sequence(
     (seq_dir / "seqinfo.ini").write_text(
         SEQINFO.format(name=seq_dir.name, fps=fps, frames=frames, width=width, height=height)
     )
+    if analytics:
+        import yaml
+
+        (seq_dir / SCENE_FILE).write_text(
+            yaml.safe_dump(scene_file(scene), sort_keys=False, default_flow_style=None)
+        )
+        (seq_dir / TRUTH_FILE).write_text(json.dumps(true_analytics(scene, paths, fps)) + "\n")
     return len({r[1] for r in rows})
 
 
@@ -85,6 +105,7 @@ def generate_dataset(
     fps: int = 30,
     name: str | None = None,
     progress: bool = False,
+    analytics: bool = False,
 ) -> Path:
     """Write `sequences` synthetic MOT Challenge sequences and manifest.json under `out_dir`.
 
@@ -114,6 +135,7 @@ def generate_dataset(
             density=density,
             rng=rng,
             on_frame=bar.update if bar else None,
+            analytics=analytics,
         )
     if bar is not None:
         bar.close()

@@ -1,0 +1,76 @@
+"""Track analytics on held-out synthetic video against the generator's truth.
+
+Generates held-out sequences with their scene and true analytics (`fairmot synth --analytics`),
+tracks them with a model (`fairmot track --scene`), and prints, per sequence and overall, the
+line counts per direction (tracked vs true), the total distance walked and the mean speed of
+every track followed for at least two seconds, as ratios to the truth measured in this run.
+
+    .venv/bin/python bench/analytics.py --model /tmp/quality/model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+TEST_SEED = 777_016  # never used for training data anywhere in the project
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/fairmot-analytics"))
+    parser.add_argument("--sequences", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=TEST_SEED)
+    args = parser.parse_args()
+
+    from fairmot.analytics import analyse_rows, load_scene
+    from fairmot.cli import main as fairmot
+    from fairmot.data.synth.truth import compare_with_truth
+    from fairmot.data.synth.writer import SCENE_FILE, TRUTH_FILE, generate_dataset
+    from fairmot.evaluation.mot_files import read_mot_results
+
+    data = args.out / f"test-{args.seed}-{args.sequences}x{args.frames}"
+    if not (data / "manifest.json").exists():
+        generate_dataset(
+            data, sequences=args.sequences, frames=args.frames, width=320, height=192,
+            seed=args.seed, analytics=True,
+        )  # fmt: skip
+    count_errors, distances, speeds = [], [0.0, 0.0], []
+    for seq in sorted(p for p in data.iterdir() if p.is_dir()):
+        out = args.out / "tracked" / seq.name
+        fairmot(["track", str(seq), "--model", str(args.model), "--out", str(out), "--no-video",
+                 "--quiet", "--scene", str(seq / SCENE_FILE)])  # fmt: skip
+        truth = json.loads((seq / TRUTH_FILE).read_text())
+        tracks = read_mot_results(out / "tracks.txt")
+        report = analyse_rows(tracks, load_scene(seq / SCENE_FILE), truth["fps"]).report()
+        result = compare_with_truth(report, truth, tracks, read_mot_results(seq / "gt" / "gt.txt"))
+        for name, counts in result["lines"].items():
+            for direction, (got, true) in counts.items():
+                print(f"{seq.name} line {name} {direction}: tracked {got} true {true}")
+                count_errors.append((abs(got - true), max(1, round(0.1 * true))))
+        got, true = result["distance_m"]
+        print(f"{seq.name} distance: tracked {got:.1f} m true {true:.1f} m ratio {got / true:.3f}")
+        distances[0] += got
+        distances[1] += true
+        speeds.extend(result["speeds"])
+    within = sum(err <= allowed for err, allowed in count_errors)
+    print(f"line counts within max(1, 10%): {within}/{len(count_errors)}")
+    print(f"total distance ratio tracked/true: {distances[0] / distances[1]:.3f}")
+    ratios = [got / true for _, _, got, true in speeds if true > 0]
+    good = sum(abs(r - 1) <= 0.15 for r in ratios)
+    print(
+        f"mean speed ratio over {len(ratios)} tracks following one person >= 2 s: "
+        f"median {sorted(ratios)[len(ratios) // 2]:.3f}, within 15%: {good}/{len(ratios)}"
+        if ratios
+        else "no track followed for 2 s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
