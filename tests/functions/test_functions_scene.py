@@ -12,7 +12,7 @@ import plan_processing
 import pytest
 import summarise_results
 import validate_video
-from functions_support import BUCKET, EVENTS, Aws, sample
+from functions_support import BUCKET, EVENTS, Aws, sample, video_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 VIDEO_KEY = "videos/street/cam1.mp4"
@@ -22,7 +22,7 @@ DEFAULT_SCENE = f"s3://{BUCKET}/scenes/street.yaml"
 
 def planned(aws: Aws, meta: dict[str, str], **detail: str) -> dict[str, Any]:
     """Upload the video, start batch with a request event carrying `detail`, plan the job."""
-    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=b"\0" * 2048)
+    aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(2048))
     event = sample("video-processing-requested")
     event["detail"].update(modelUri=MODEL_URI, **detail)
     jsonschema.validate(event, schema("video-processing-requested"))
@@ -78,6 +78,7 @@ def test_analytics_totals_reach_the_video_processed_event(aws: Aws, meta: dict[s
     results = {
         "prefix": f"s3://{BUCKET}/{prefix}",
         "summaryUri": f"s3://{BUCKET}/{prefix}summary.json",
+        "manifestUri": f"s3://{BUCKET}/results/street/j.manifest.json",
     }
     out = summarise_results.handler(
         {"results": results, "processingJobName": "j", "meta": meta}, None
@@ -89,6 +90,7 @@ def test_analytics_totals_reach_the_video_processed_event(aws: Aws, meta: dict[s
         "detail": {
             **meta,
             "video": f"s3://{BUCKET}/{VIDEO_KEY}",
+            "videoVersionId": "3sL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY",
             "model": MODEL_URI,
             "processingJobName": "j",
             "outputs": out["outputs"],

@@ -88,6 +88,18 @@ def test_iam_pass_role_only_to_sagemaker() -> None:
     assert passes == 3  # one per state machine
 
 
+def test_request_validation_admits_only_what_the_sagemaker_role_reads() -> None:
+    """normalise_event refuses S3 URIs outside these prefixes: the role must read each one."""
+    sys.path.insert(0, str(REPO / "functions"))
+    from models import SAGEMAKER_READABLE_PREFIXES
+
+    template, _ = decode(str(TEMPLATE))
+    policy = template["Resources"]["SageMakerExecutionRole"]["Properties"]["Policies"][0]
+    [statement] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadInputs"]
+    granted = {r["Fn::Sub"].removeprefix("${DataBucket.Arn}/") for r in statement["Resource"]}
+    assert granted == {prefix + "*" for prefix in SAGEMAKER_READABLE_PREFIXES}
+
+
 def test_every_function_has_its_handler_module() -> None:
     template, _ = decode(str(TEMPLATE))
     functions = {
