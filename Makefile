@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
 TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands
 
-.PHONY: venv tools test test-fast lint format demo clean
+.PHONY: venv tools venv-sdk test test-sdk test-fast lint format demo clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,23 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	rm -f $(CHECKOV)/.installed-*
 	touch $@
 
+# The SageMaker SDK (sagemaker-core needs protobuf<7; onnx in .venv has 7) and the notebook kernel
+# live in their own venv. constraints-sdk.txt pins torch and the botocore band s3fs accepts.
+SDK := .venv-sdk
+SDK_STAMP := $(SDK)/.installed-$(shell cat pyproject.toml constraints-sdk.txt 2>/dev/null | sha1sum | cut -c1-12)
+
+venv-sdk: $(SDK_STAMP)
+
+$(SDK_STAMP): pyproject.toml constraints-sdk.txt
+	@test -x $(SDK)/bin/python || $(PYTHON) -m venv $(SDK) || python3 -m venv $(SDK)
+	$(SDK)/bin/python -m pip install -q --upgrade pip
+	$(SDK)/bin/python -m pip install -q -e '.[sdk]' pytest pytest-timeout -c constraints-sdk.txt
+	rm -f $(SDK)/.installed-*
+	touch $@
+
+test-sdk: venv-sdk
+	$(SDK)/bin/python -m pytest tests/sdk -q
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,4 +81,4 @@ demo: venv
 	$(BIN)/fairmot local demo --out demo-output
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local
+	rm -rf $(VENV) $(TOOLS) $(SDK) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local
