@@ -54,7 +54,7 @@ venv-sdk: $(SDK_STAMP)
 $(SDK_STAMP): pyproject.toml constraints-sdk.txt
 	@test -x $(SDK)/bin/python || $(PYTHON) -m venv $(SDK) || python3 -m venv $(SDK)
 	$(SDK)/bin/python -m pip install -q --upgrade pip
-	$(SDK)/bin/python -m pip install -q -e '.[sdk]' pytest pytest-timeout -c constraints-sdk.txt
+	$(SDK)/bin/python -m pip install -q -e '.[sdk]' pytest pytest-timeout moto==5.2.5 -c constraints-sdk.txt
 	rm -f $(SDK)/.installed-*
 	touch $@
 

@@ -28,12 +28,14 @@ from names import MAX_TUNING_JOB_NAME, object_name, validate_name
 from plan_deployment import VARIANT_NAME, model_label
 from plan_processing import MAX_PROCESSING_SECONDS, MODEL_DIR, OUTPUT_DIR, VIDEO_DIR, s3_input
 from plan_processing import VOLUME_SIZE_GB as PROCESSING_VOLUME_SIZE_GB
+from tags import pipeline_tags as tags_for
 from training_requests import (
     TrainingSettings,
     hyperparameters,
     training_job_request,
     tuning_job_request,
 )
+from validate_video import results_prefix
 
 __all__ = [
     "MAX_PROCESSING_SECONDS",
@@ -58,7 +60,9 @@ __all__ = [
     "model_label",
     "object_name",
     "parse_s3_uri",
+    "results_prefix",
     "s3_input",
+    "tags_for",
     "training_job_request",
     "tuning_job_request",
     "validate_name",
