@@ -1,0 +1,116 @@
+"""A SageMaker Python SDK predictor for the tracking endpoint, and a whole-video helper.
+
+In SDK 3 the predictor is `sagemaker.core.resources.Endpoint` with a serializer and a
+deserializer. Both speak the `serve` container's frame protocol (fairmot.sagemaker.protocol):
+JSON frame requests (base64 JPEG, stream id, frame_w/frame_h/frame_rate on frame 0) or a raw JPEG
+with `stream_id=...,frame_id=...` custom attributes, answered by `{"stream_id", "frames"}`.
+`EndpointTransport` puts that predictor under fairmot.client's stream loop, which numbers frames
+and keeps the stream on one instance with a stateful session (SessionId NEW_SESSION, then the
+id the endpoint returns), so `track_video` writes the same files a processing job writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fairmot.client import Answer, EndpointError, session_id_from_header, stream_video
+from fairmot.sagemaker.protocol import JSON_TYPES
+
+JSON_TYPE = next(iter(JSON_TYPES))
+
+
+def _read(stream: Any) -> bytes:
+    data = stream.read() if hasattr(stream, "read") else stream
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
+def frame_serializer() -> Any:
+    """Serializes a frame request (a dict, or JSON bytes already encoded) to the JSON body."""
+    from sagemaker.core.serializers.base import BaseSerializer
+
+    class FrameSerializer(BaseSerializer):
+        CONTENT_TYPE = JSON_TYPE
+
+        def serialize(self, data: Any) -> bytes:
+            if isinstance(data, bytes | bytearray):
+                return bytes(data)
+            if not isinstance(data, dict):
+                raise TypeError(
+                    f"a frame request is a dict or JSON bytes, not {type(data).__name__}"
+                )
+            return json.dumps(data).encode()
+
+    return FrameSerializer()
+
+
+def tracks_deserializer() -> Any:
+    """Deserializes the endpoint's answer to `{"stream_id", "frames": [{"frame_id", "tracks"}]}`."""
+    from sagemaker.core.deserializers.base import BaseDeserializer
+
+    class TracksDeserializer(BaseDeserializer):
+        ACCEPT = (JSON_TYPE,)
+
+        def deserialize(self, stream: Any, content_type: str) -> dict[str, Any]:
+            raw = _read(stream)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise EndpointError(f"the endpoint answered non-JSON: {raw[:200]!r}") from None
+            if not isinstance(body, dict) or not ("frames" in body or body.get("closed")):
+                raise EndpointError(f"the endpoint answered without frames: {raw[:200]!r}")
+            return body
+
+    return TracksDeserializer()
+
+
+def predictor(endpoint_name: str) -> Any:
+    """The SDK's `Endpoint` for `endpoint_name`, speaking the frame protocol."""
+    from sagemaker.core.resources import Endpoint
+
+    return Endpoint(
+        endpoint_name=endpoint_name,
+        serializer=frame_serializer(),
+        deserializer=tracks_deserializer(),
+    )
+
+
+class EndpointTransport:
+    """fairmot.client's Transport over the SDK predictor (stateful sessions included)."""
+
+    def __init__(self, endpoint: Any, boto_session: Any) -> None:
+        self.endpoint = endpoint
+        self.boto_session = boto_session
+
+    def invoke(self, body: bytes, session: str | None) -> Answer:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        extra = {"session_id": session} if session else {}
+        try:
+            answer = self.endpoint.invoke(
+                body=body, content_type=JSON_TYPE, accept=JSON_TYPE,
+                session=self.boto_session, region=self.boto_session.region_name, **extra,
+            )  # fmt: skip
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            raise EndpointError(f"{self.endpoint.endpoint_name}: {error}", status) from None
+        except BotoCoreError as error:
+            raise EndpointError(f"{self.endpoint.endpoint_name}: {error}") from None
+        new_session = answer.new_session_id if isinstance(answer.new_session_id, str) else None
+        return Answer(answer.body, session_id_from_header(new_session))
+
+
+def track_video(
+    video: str | Path,
+    endpoint_name: str,
+    boto_session: Any,
+    out_dir: str | Path,
+    *,
+    batch_size: int = 1,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Stream every frame of `video` to the endpoint; write annotated.mp4, tracks.txt,
+    tracks.json and summary.json into `out_dir`; return the summary."""
+    transport = EndpointTransport(predictor(endpoint_name), boto_session)
+    return stream_video(video, transport, out_dir, batch_size=batch_size, progress=progress)
