@@ -71,8 +71,9 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv tools lint
+test: venv tools venv-sdk lint
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
+	$(SDK)/bin/python -m pytest tests/sdk -q
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow" -q

@@ -17,6 +17,7 @@ from typing import Any
 
 from fairmot.client import Answer, EndpointError, session_id_from_header, stream_video
 from fairmot.sagemaker.protocol import JSON_TYPES
+from fairmot.sdk.contracts import VARIANT_NAME, parse_s3_uri, validate_name
 
 JSON_TYPE = next(iter(JSON_TYPES))
 
@@ -99,6 +100,59 @@ class EndpointTransport:
             raise EndpointError(f"{self.endpoint.endpoint_name}: {error}") from None
         new_session = answer.new_session_id if isinstance(answer.new_session_id, str) else None
         return Answer(answer.body, session_id_from_header(new_session))
+
+
+def deploy(
+    boto: Any,
+    model_uri: str,
+    endpoint_name: str,
+    *,
+    image_uri: str,
+    role_arn: str,
+    instance_type: str = "ml.g4dn.xlarge",
+    instance_count: int = 1,
+    wait_s: int = 900,
+) -> str:
+    """Create the model, its endpoint config and the endpoint (names checked as the deploy
+    Lambda checks them), wait until it is InService; return the endpoint name."""
+    parse_s3_uri(model_uri)
+    model_name = validate_name(f"{endpoint_name}-model")
+    config_name = validate_name(f"{endpoint_name}-cfg")
+    sm = boto.client("sagemaker")
+    sm.create_model(
+        ModelName=model_name,
+        ExecutionRoleArn=role_arn,
+        PrimaryContainer={
+            "Image": image_uri,
+            "ModelDataUrl": model_uri,
+            "Environment": {"FAIRMOT_MODEL_URI": model_uri},
+        },
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=config_name,
+        ProductionVariants=[
+            {
+                "VariantName": VARIANT_NAME,
+                "ModelName": model_name,
+                "InitialInstanceCount": instance_count,
+                "InstanceType": instance_type,
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName=validate_name(endpoint_name), EndpointConfigName=config_name)
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName=endpoint_name, WaiterConfig={"Delay": 2, "MaxAttempts": max(1, wait_s // 2)}
+    )
+    return endpoint_name
+
+
+def delete(boto: Any, endpoint_name: str) -> None:
+    """Delete the endpoint, its config and its model (what `deploy` created)."""
+    sm = boto.client("sagemaker")
+    sm.delete_endpoint(EndpointName=endpoint_name)
+    sm.delete_endpoint_config(EndpointConfigName=f"{endpoint_name}-cfg")
+    sm.delete_model(ModelName=f"{endpoint_name}-model")
 
 
 def track_video(

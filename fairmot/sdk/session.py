@@ -63,3 +63,10 @@ def sagemaker_session(
         sagemaker_runtime_client=boto.client("sagemaker-runtime", endpoint_url=endpoint_url),
         default_bucket=default_bucket,
     )
+
+
+def cloudformation_outputs(boto: Any, stack_name: str) -> dict[str, str]:
+    """A deployed stack's Outputs (DataBucketName, EndpointName, SageMakerExecutionRoleArn...),
+    the same names local mode writes under `outputs` in stack.json."""
+    stacks = boto.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}

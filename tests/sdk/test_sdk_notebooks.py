@@ -1,0 +1,74 @@
+"""The notebooks in examples/ run top to bottom against local mode on tiny data."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from sdk_support import REPO, tiny_model, tiny_video
+
+from fairmot.sdk.session import boto_session
+
+pytestmark = pytest.mark.slow
+EXAMPLES = REPO / "examples"
+CELL_TIMEOUT_S = 600
+
+
+def run_notebook(name: str, env: dict[str, str], cwd: Path) -> Any:
+    """Execute examples/<name> in a kernel of this interpreter; the executed notebook."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(EXAMPLES / name, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        nbclient.NotebookClient(
+            notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+            resources={"metadata": {"path": str(cwd)}},
+        ).execute()  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return notebook
+
+
+def outputs_of(notebook: Any) -> tuple[str, list[str]]:
+    """All printed text, and the MIME types of all rich outputs."""
+    text, kinds = [], []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text.append(output.get("text", ""))
+            kinds.extend(output.get("data", {}))
+    return "".join(text), kinds
+
+
+def test_inference_notebook_deploys_streams_shows_and_cleans_up(
+    local_stack: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    notebook = run_notebook(
+        "inference.ipynb",
+        {
+            "FAIRMOT_STATE_DIR": local_stack["state_dir"],
+            "FAIRMOT_MODEL": str(tiny_model(tmp_path / "model")),
+            "FAIRMOT_VIDEO": str(tiny_video(tmp_path / "clip.mp4")),
+            "FAIRMOT_OUT": str(out),
+        },
+        tmp_path,
+    )
+    text, kinds = outputs_of(notebook)
+    assert "InService" in text
+    summary = next(json.loads(line) for line in text.splitlines() if line.startswith("{"))
+    assert summary["frames"] == 6
+    assert "image/png" in kinds  # the annotated frame, inline
+    assert json.loads((out / "tracks.json").read_text())
+    endpoint = local_stack["outputs"]["EndpointName"] + "-notebook"
+    with pytest.raises(ClientError):
+        boto_session(local_stack["endpoint_url"]).client("sagemaker").describe_endpoint(
+            EndpointName=endpoint
+        )
