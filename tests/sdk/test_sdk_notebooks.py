@@ -72,3 +72,26 @@ def test_inference_notebook_deploys_streams_shows_and_cleans_up(
         boto_session(local_stack["endpoint_url"]).client("sagemaker").describe_endpoint(
             EndpointName=endpoint
         )
+
+
+def test_batch_notebook_runs_the_processing_job_and_fetches_its_results(
+    local_stack: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    notebook = run_notebook(
+        "batch.ipynb",
+        {
+            "FAIRMOT_STATE_DIR": local_stack["state_dir"],
+            "FAIRMOT_MODEL": str(tiny_model(tmp_path / "model")),
+            "FAIRMOT_VIDEO": str(tiny_video(tmp_path / "clip.mp4")),
+            "FAIRMOT_OUT": str(out),
+        },
+        tmp_path,
+    )
+    text, kinds = outputs_of(notebook)
+    assert " Completed " in text
+    summary = next(json.loads(line) for line in text.splitlines() if line.startswith("{"))
+    assert summary["frames"] == 6
+    assert "image/png" in kinds
+    assert (out / "tracks.txt").exists()
+    assert json.loads((out / "tracks.json").read_text())
