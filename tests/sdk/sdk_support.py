@@ -32,3 +32,10 @@ def tiny_video(path: Path, frames: int = 6) -> Path:
         writer.write(image)
     writer.release()
     return path
+
+
+# 1 epoch of the lite network on 20 images of 160x96 (as tests/workflow): seconds on 2 cores.
+TINY_HYPERPARAMETERS = {
+    "arch": "lite", "input_w": "160", "input_h": "96", "num_epochs": "1",
+    "batch_size": "10", "num_workers": "0", "lr": "1e-3",
+}  # fmt: skip

@@ -95,3 +95,28 @@ def test_batch_notebook_runs_the_processing_job_and_fetches_its_results(
     assert "image/png" in kinds
     assert (out / "tracks.txt").exists()
     assert json.loads((out / "tracks.json").read_text())
+
+
+def test_training_notebook_tunes_two_children_and_trains_a_model(
+    local_stack: dict[str, Any], tmp_path: Path
+) -> None:
+    from sdk_support import TINY_HYPERPARAMETERS
+
+    notebook = run_notebook(
+        "training.ipynb",
+        {
+            "FAIRMOT_STATE_DIR": local_stack["state_dir"],
+            "FAIRMOT_DATASET": str(tmp_path / "dataset"),
+            "FAIRMOT_HYPERPARAMETERS": json.dumps(TINY_HYPERPARAMETERS),
+            "FAIRMOT_RUN_ID": "test",
+        },
+        tmp_path,
+    )
+    text, _ = outputs_of(notebook)
+    reports = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    tuning, final = reports
+    assert tuning["children"] == 2
+    assert final["status"] == "Completed"
+    boto = boto_session(local_stack["endpoint_url"])
+    bucket, key = final["artifact"][len("s3://") :].split("/", 1)
+    assert boto.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
