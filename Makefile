@@ -58,7 +58,7 @@ $(SDK_STAMP): pyproject.toml constraints-sdk.txt
 	rm -f $(SDK)/.installed-*
 	touch $@
 
-test-sdk: venv-sdk
+test-sdk: venv venv-sdk
 	$(SDK)/bin/python -m pytest tests/sdk -q
 
 lint: venv
