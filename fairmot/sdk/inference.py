@@ -3,7 +3,8 @@
 In SDK 3 the predictor is `sagemaker.core.resources.Endpoint` with a serializer and a
 deserializer. Both speak the `serve` container's frame protocol (fairmot.sagemaker.protocol):
 JSON frame requests (base64 JPEG, stream id, frame_w/frame_h/frame_rate on frame 0) or a raw JPEG
-with `stream_id=...,frame_id=...` custom attributes, answered by `{"stream_id", "frames"}`.
+with `stream_id=...,frame_id=...` custom attributes (`jpeg_predictor`, `invoke_jpeg`), answered
+by `{"stream_id", "frames"}`.
 `EndpointTransport` puts that predictor under fairmot.client's stream loop, which numbers frames
 and keeps the stream on one instance with a stateful session (SessionId NEW_SESSION, then the
 id the endpoint returns), so `track_video` writes the same files a processing job writes.
@@ -11,6 +12,7 @@ id the endpoint returns), so `track_video` writes the same files a processing jo
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,46 @@ def tracks_deserializer() -> Any:
             return body
 
     return TracksDeserializer()
+
+
+def jpeg_serializer() -> Any:
+    """Serializes one BGR frame (numpy) to a raw JPEG body, the protocol's image form."""
+    from sagemaker.core.serializers.base import BaseSerializer
+
+    from fairmot.client import encode_frame
+
+    class JpegSerializer(BaseSerializer):
+        CONTENT_TYPE = "image/jpeg"
+
+        def serialize(self, data: Any) -> bytes:
+            return base64.b64decode(encode_frame(data))
+
+    return JpegSerializer()
+
+
+def jpeg_predictor(endpoint_name: str) -> Any:
+    """The SDK's `Endpoint` for raw JPEG frames; see `invoke_jpeg` for the stream attributes."""
+    from sagemaker.core.resources import Endpoint
+
+    return Endpoint(
+        endpoint_name=endpoint_name,
+        serializer=jpeg_serializer(),
+        deserializer=tracks_deserializer(),
+    )
+
+
+def invoke_jpeg(
+    endpoint: Any, frame: Any, boto_session: Any, *, stream_id: str, frame_id: int
+) -> dict[str, Any]:
+    """Track one BGR frame sent as a raw JPEG; stream and frame number travel in the custom
+    attributes (`stream_id=...,frame_id=...`); frame_id 0 starts the stream."""
+    answer = endpoint.invoke(
+        body=frame, content_type="image/jpeg", accept=JSON_TYPE,
+        custom_attributes=f"stream_id={stream_id},frame_id={frame_id}",
+        session=boto_session, region=boto_session.region_name,
+    )  # fmt: skip
+    body: dict[str, Any] = answer.body
+    return body
 
 
 def predictor(endpoint_name: str) -> Any:

@@ -19,6 +19,8 @@ from fairmot.sdk.inference import (
     EndpointTransport,
     delete,
     deploy,
+    invoke_jpeg,
+    jpeg_predictor,
     predictor,
     track_video,
     tracks_deserializer,
@@ -56,6 +58,30 @@ def test_first_frame_opens_a_session_and_sends_the_notebook_fields() -> None:
     assert body["stream_id"] == stream.stream_id
     jpeg = cv2.imdecode(np.frombuffer(base64.b64decode(body["frame_data"]), np.uint8), 1)
     assert jpeg.shape == frame.shape
+
+
+def test_a_raw_jpeg_frame_carries_its_stream_in_the_custom_attributes() -> None:
+    from fairmot.sagemaker.protocol import parse_custom_attributes
+
+    boto = boto_session("http://127.0.0.1:9")
+    sent: dict[str, Any] = {}
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.update(params)
+        raise Sent()
+
+    boto.events.register("provide-client-params.sagemaker-runtime.InvokeEndpoint", record)
+    frame = np.full((48, 64, 3), 90, np.uint8)
+    with pytest.raises(Sent):
+        invoke_jpeg(
+            jpeg_predictor("fairmot-dev-tracker"), frame, boto, stream_id="cam1", frame_id=3
+        )
+    assert sent["ContentType"] == "image/jpeg"
+    assert parse_custom_attributes(sent["CustomAttributes"]) == {
+        "stream_id": "cam1",
+        "frame_id": "3",
+    }
+    assert cv2.imdecode(np.frombuffer(sent["Body"], np.uint8), 1).shape == frame.shape
 
 
 def test_an_answer_without_frames_is_an_endpoint_error() -> None:
