@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 TOOLS_STAMP := $(TOOLS)/.installed-$(DEPS_HASH)
 TYPED := fairmot/tracking fairmot/sagemaker fairmot/cli.py fairmot/commands fairmot/console
 
-.PHONY: venv tools browser bench-venv test test-fast lint format demo clean sam-build
+.PHONY: venv tools venv-sdk browser bench-venv test test-sdk test-fast lint format demo clean sam-build
 # `sam build` needs the functions' runtime (python3.12) on PATH: found there or under pyenv.
 # (A pyenv shim on PATH may not run: each candidate must start.)
 PYTHON312 := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | sort -V -r) $$(command -v python3.12); do "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
@@ -55,6 +55,23 @@ bench-venv:
 	$(BENCH)/bin/python -m pip install -q -r requirements-bench.txt
 	$(BENCH)/bin/python -m pip install -q --no-deps -r requirements-bench-nodeps.txt
 
+# The SageMaker SDK (sagemaker-core needs protobuf<7; onnx in .venv has 7) and the notebook kernel
+# live in their own venv. constraints-sdk.txt pins torch and the botocore band s3fs accepts.
+SDK := .venv-sdk
+SDK_STAMP := $(SDK)/.installed-$(shell cat pyproject.toml constraints-sdk.txt 2>/dev/null | sha1sum | cut -c1-12)
+
+venv-sdk: $(SDK_STAMP)
+
+$(SDK_STAMP): pyproject.toml constraints-sdk.txt
+	@test -x $(SDK)/bin/python || $(PYTHON) -m venv $(SDK) || python3 -m venv $(SDK)
+	$(SDK)/bin/python -m pip install -q --upgrade pip
+	$(SDK)/bin/python -m pip install -q -e '.[sdk]' pytest pytest-timeout moto==5.2.5 -c constraints-sdk.txt
+	rm -f $(SDK)/.installed-*
+	touch $@
+
+test-sdk: venv venv-sdk
+	$(SDK)/bin/python -m pytest tests/sdk -q
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -73,8 +90,9 @@ browser:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } \
 	  || echo "chromium not installed: the console's browser test will be skipped"
 
-test: venv tools lint browser sam-build
+test: venv tools venv-sdk lint browser sam-build
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
+	$(SDK)/bin/python -m pytest tests/sdk -q
 
 # The SAM build of the functions and their shared dependency layer (not in test-fast).
 sam-build: tools
@@ -92,4 +110,4 @@ demo: venv
 	$(BIN)/fairmot local demo --out demo-output
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local .aws-sam
+	rm -rf $(VENV) $(TOOLS) $(SDK) .pytest_cache .mypy_cache .ruff_cache demo-output .fairmot-local .aws-sam
