@@ -13,12 +13,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fairmot.sdk.contracts import (
+    MANIFEST_NAME_VARIABLE,
     MAX_PROCESSING_SECONDS,
     MODEL_DIR,
     OUTPUT_DIR,
     PROCESSING_VOLUME_SIZE_GB,
     VIDEO_DIR,
     S3Object,
+    device_environment,
     object_name,
     parse_s3_uri,
     results_prefix,
@@ -101,6 +103,7 @@ def build_batch_job(
     results = results_prefix(video.bucket, video.key)
     # The job writes output/<stem>/...; output/ goes to the parent of the results prefix.
     parent = results.rstrip("/").rsplit("/", 1)[0] + "/"
+    name = job_name(video, model_uri, run_id, prefix)
     processor = Processor(
         role=settings.role_arn,
         image_uri=settings.image_uri,
@@ -110,7 +113,12 @@ def build_batch_job(
         volume_size_in_gb=PROCESSING_VOLUME_SIZE_GB,
         max_runtime_in_seconds=MAX_PROCESSING_SECONDS,
         sagemaker_session=session,
-        env={"FAIRMOT_VIDEO_URI": video.uri, "FAIRMOT_MODEL_URI": model_uri},
+        # As the batch Lambda: the device rule and this job's own results manifest; URIs travel
+        # as inputs (SageMaker allows 256 characters an environment value).
+        env={
+            **device_environment(settings.instance_type),
+            MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
+        },
         tags=tags_for(NOTEBOOK_META, video=video.uri),
     )
     outputs = [
@@ -123,7 +131,7 @@ def build_batch_job(
     ]
     return BatchJob(
         processor=processor,
-        job_name=job_name(video, model_uri, run_id, prefix),
+        job_name=name,
         inputs=[_input("video", video.uri, VIDEO_DIR), _input("model", model_uri, MODEL_DIR)],
         outputs=outputs,
         results=results,

@@ -22,11 +22,19 @@ if str(FUNCTIONS_DIR) not in sys.path:
 
 # ruff: noqa: E402 (the imports need the path above)
 from errors import DatasetInvalidError, InvalidNameError, PipelineError
+from instances import device_environment
 from metric_definitions import METRIC_DEFINITIONS, METRIC_NAMES
 from models import Dataset, DatasetManifest, Meta, S3Object, TuningSpec, parse_s3_uri
 from names import MAX_TUNING_JOB_NAME, object_name, validate_name
 from plan_deployment import VARIANT_NAME, model_label
-from plan_processing import MAX_PROCESSING_SECONDS, MODEL_DIR, OUTPUT_DIR, VIDEO_DIR, s3_input
+from plan_processing import (
+    MANIFEST_NAME_VARIABLE,
+    MAX_PROCESSING_SECONDS,
+    MODEL_DIR,
+    OUTPUT_DIR,
+    VIDEO_DIR,
+    s3_input,
+)
 from plan_processing import VOLUME_SIZE_GB as PROCESSING_VOLUME_SIZE_GB
 from tags import pipeline_tags as tags_for
 from training_requests import (
@@ -38,6 +46,7 @@ from training_requests import (
 from validate_video import results_prefix
 
 __all__ = [
+    "MANIFEST_NAME_VARIABLE",
     "MAX_PROCESSING_SECONDS",
     "MAX_TUNING_JOB_NAME",
     "METRIC_DEFINITIONS",
@@ -56,6 +65,7 @@ __all__ = [
     "S3Object",
     "TrainingSettings",
     "TuningSpec",
+    "device_environment",
     "hyperparameters",
     "model_label",
     "object_name",
