@@ -156,7 +156,7 @@ def trainer_from_request(request: dict[str, Any], session: Any) -> Any:
         if checkpoint
         else None,
         tags=_tags(request["Tags"]),
-        environment={},
+        environment=dict(request.get("Environment", {})),
     )
     return trainer.with_metric_definitions(
         [MetricDefinition(name=m["Name"], regex=m["Regex"]) for m in algorithm["MetricDefinitions"]]
