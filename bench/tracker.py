@@ -88,7 +88,7 @@ def run(
         out = step(detections)
         elapsed += time.perf_counter() - start
         rows += [[f + 1, i, *tlwh, s] for i, tlwh, s in out]
-    return np.array(rows).reshape(-1, 7), 1000 * elapsed / len(frames)
+    return np.array(rows).reshape(-1, 7), 1000 * elapsed / max(len(frames), 1)
 
 
 def scene_detections(scene: WalkerScene, seed: int, *, embeddings: bool = True) -> list[Detections]:

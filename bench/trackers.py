@@ -26,12 +26,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tracker import run  # bench/tracker.py: one timed loop over the frames for both benches
 
 from fairmot.evaluation import evaluate
 from fairmot.tracking import Detections, create_tracker, tracker_names
@@ -85,17 +85,6 @@ def peer_step(name: str, frame_rate: float) -> Step:
         return [(int(i), box.tolist(), float(s)) for i, box, s in zip(ids, tlwh, conf, strict=True)]
 
     return step
-
-
-def run(step: Step, frames: list[Detections]) -> tuple[np.ndarray, float]:
-    rows: list[list[float]] = []
-    elapsed = 0.0
-    for f, detections in enumerate(frames):
-        start = time.perf_counter()
-        out = step(detections)
-        elapsed += time.perf_counter() - start
-        rows += [[f + 1, i, *tlwh, s] for i, tlwh, s in out]
-    return np.array(rows).reshape(-1, 7), 1000 * elapsed / max(len(frames), 1)
 
 
 def sim_sequences(scenes: int, frames: int, seeds: Iterable[int]) -> dict[str, Sequence]:
