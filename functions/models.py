@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from fairmot_contracts.manifest import TuningSpec
 
 S3_SCHEME = "s3://"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
@@ -70,33 +72,6 @@ class VideoRequest(BaseModel):
     runId: str = ""
     modelUri: str | None = None
     sceneUri: str | None = None  # default scene for a video without <stem>.scene.yaml beside it
-
-
-class TuningSpec(BaseModel):
-    """The manifest's tuning block (mirrors fairmot.data.manifest.TuningSpec)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # {"lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"}, "id_loss": {"values": [..]}}
-    # An optional "type" (Continuous | Integer | Categorical) overrides the inferred one.
-    ranges: dict[str, dict[str, str | list[str]]] = Field(default_factory=dict)
-    objective: str = "val_idf1"
-    objective_type: Literal["Maximize", "Minimize"] = "Maximize"
-    max_jobs: int = Field(default=4, ge=1)
-    max_parallel_jobs: int = Field(default=2, ge=1)
-
-
-class DatasetManifest(BaseModel):
-    """manifest.json (mirrors fairmot.data.manifest.DatasetManifest)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    sequences: list[str] = Field(min_length=1)
-    hyperparameters: dict[str, str] = Field(default_factory=dict)
-    tuning: TuningSpec | None = None
-    deploy: bool = False
-    pretrained: str | None = None  # s3:// URI of the weights the `pretrained` channel gets
 
 
 class Dataset(BaseModel):

@@ -32,11 +32,12 @@ from models import (
 from pydantic import ValidationError
 from settings import env
 
+from fairmot_contracts.manifest import MANIFEST_NAME
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="FairMOT")
 
-MANIFEST_NAME = "manifest.json"
 REQUEST_TYPES = {
     "training": "Training Requested",
     "deploy": "Deployment Requested",

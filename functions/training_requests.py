@@ -7,10 +7,12 @@ from typing import Any
 
 from errors import DatasetInvalidError
 from instances import device_environment
-from metric_definitions import METRIC_DEFINITIONS, METRIC_NAMES
-from models import Dataset, Meta, TuningSpec
+from models import Dataset, Meta
 from settings import env, env_bool, env_int, env_json_strings
 from tags import pipeline_tags
+
+from fairmot_contracts.manifest import TuningSpec
+from fairmot_contracts.metrics import METRIC_DEFINITIONS, METRIC_NAMES
 
 # The SageMaker training contract: channel `train` holds the dataset directory.
 TRAIN_CHANNEL = "train"

@@ -14,13 +14,14 @@ from errors import DatasetInvalidError
 from models import (
     SAGEMAKER_READABLE_PREFIXES,
     Dataset,
-    DatasetManifest,
     Meta,
     TrainingRequest,
     parse_s3_uri,
 )
 from pydantic import ValidationError
 from settings import env_optional
+
+from fairmot_contracts.manifest import MANIFEST_NAME, DatasetManifest
 
 logger = Logger()
 tracer = Tracer()
@@ -94,7 +95,7 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
     """The dataset the manifest describes, with the request's overrides applied."""
     manifest = read_manifest(s3, request)
     obj = request.manifest
-    prefix = obj.key[: -len("manifest.json")]
+    prefix = obj.key[: -len(MANIFEST_NAME)]
     problems = [p for seq in manifest.sequences for p in missing_parts(s3, obj.bucket, prefix, seq)]
     if problems:
         raise DatasetInvalidError(

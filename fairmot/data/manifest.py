@@ -1,61 +1,23 @@
-"""`manifest.json`: what a dataset directory holds and how to train on it."""
+"""`manifest.json`: read and write a dataset directory's manifest (the model: fairmot_contracts)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from fairmot.data.errors import DatasetError
+from fairmot_contracts.manifest import MANIFEST_NAME, DatasetManifest, TuningSpec
 
-MANIFEST_NAME = "manifest.json"
-
-
-class TuningSpec(BaseModel):
-    """Hyperparameter tuning request: ranges are strings as SageMaker takes them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # e.g. {"lr": {"min": "1e-5", "max": "1e-3", "scaling": "Logarithmic"},
-    #       "id_loss": {"values": ["ce", "focal"]}}
-    ranges: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    objective: str = "val_idf1"
-    objective_type: str = "Maximize"
-    max_jobs: int = Field(default=4, ge=1)
-    max_parallel_jobs: int = Field(default=2, ge=1)
-
-
-class DatasetManifest(BaseModel):
-    """A dataset: MOT Challenge sequence directories (relative to the dataset dir) and options."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    sequences: list[str] = Field(min_length=1)
-    hyperparameters: dict[str, str] = Field(default_factory=dict)
-    tuning: TuningSpec | None = None
-    deploy: bool = False
-    # s3:// URI of weights to start from (a FairMOT or CenterNet checkpoint, or a model
-    # artifact): the SageMaker training job gets it as its `pretrained` channel.
-    pretrained: str | None = None
-
-    @field_validator("hyperparameters", mode="before")
-    @classmethod
-    def _as_strings(cls, value: Any) -> Any:
-        """SageMaker takes hyperparameters as strings; accept JSON numbers and booleans too."""
-        if not isinstance(value, dict):
-            return value
-        out = {}
-        for key, item in value.items():
-            if isinstance(item, bool):
-                out[key] = "1" if item else "0"
-            elif isinstance(item, int | float):
-                out[key] = str(item)
-            else:
-                out[key] = item
-        return out
+__all__ = [
+    "MANIFEST_NAME",
+    "DatasetManifest",
+    "TuningSpec",
+    "read_manifest",
+    "sequence_dirs",
+    "write_manifest",
+]
 
 
 def read_manifest(dataset_dir: str | Path, *, check_sequences: bool = True) -> DatasetManifest:

@@ -1,9 +1,10 @@
 """The one place fairmot.sdk reaches the stack's Lambda modules (functions/).
 
 The SDK helpers build every request with the same code the Lambdas run (names, training and
-tuning requests, metric definitions, the manifest model, the processing contract), so a notebook
-and the event-driven stack cannot drift apart. functions/ is a flat folder of modules (Lambda's
-CodeUri), so it is put on sys.path once, here; if those modules move, only this file changes.
+tuning requests, the processing contract; metric definitions and the manifest model come from
+fairmot_contracts, as in the Lambdas), so a notebook and the event-driven stack cannot drift
+apart. functions/ is a flat folder of modules (Lambda's CodeUri), so it is put on sys.path once,
+here; if those modules move, only this file changes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ if str(FUNCTIONS_DIR) not in sys.path:
 # ruff: noqa: E402 (the imports need the path above)
 from errors import DatasetInvalidError, InvalidNameError, PipelineError
 from instances import device_environment
-from metric_definitions import METRIC_DEFINITIONS, METRIC_NAMES
-from models import Dataset, DatasetManifest, Meta, S3Object, TuningSpec, parse_s3_uri
+from models import Dataset, Meta, S3Object, parse_s3_uri
 from names import MAX_TUNING_JOB_NAME, object_name, validate_name
 from plan_deployment import VARIANT_NAME, model_label
 from plan_processing import (
@@ -44,6 +44,9 @@ from training_requests import (
     tuning_job_request,
 )
 from validate_video import results_prefix
+
+from fairmot_contracts.manifest import DatasetManifest, TuningSpec
+from fairmot_contracts.metrics import METRIC_DEFINITIONS, METRIC_NAMES
 
 __all__ = [
     "MANIFEST_NAME_VARIABLE",

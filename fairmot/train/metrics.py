@@ -1,45 +1,16 @@
 """Metric lines: `name=value` tokens that one anchored regex per metric reads back.
 
-The same regexes serve SageMaker MetricDefinitions, hyperparameter tuning objectives and local
-mode, so a metric is printed once and read the same everywhere.
+The names and regexes live in fairmot_contracts.metrics (the stack's Lambdas build SageMaker
+MetricDefinitions from the same module); this module writes and reads the lines.
 """
 
 from __future__ import annotations
 
 import re
 
-# Every metric the training job prints. Order is the order on a line.
-METRIC_NAMES = (
-    "epoch",
-    "step",
-    "lr",
-    "loss",
-    "hm_loss",
-    "wh_loss",
-    "off_loss",
-    "id_loss",
-    "val_loss",
-    "val_mota",
-    "val_idf1",
-    "val_hota",
-    "val_precision",
-    "val_recall",
-    "val_reid_top1",
-)
+from fairmot_contracts.metrics import METRIC_DEFINITIONS, METRIC_NAMES, metric_regex
 
-# Anchored at line start or whitespace so `loss=` never matches inside `hm_loss=`/`val_loss=`.
-VALUE_PATTERN = r"(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)"
-
-
-def metric_regex(name: str) -> str:
-    """The regex (one capture group: the value) that reads metric `name` from a log line."""
-    return rf"(?:^|\s){re.escape(name)}={VALUE_PATTERN}"
-
-
-# SageMaker's MetricDefinitions shape ({"Name", "Regex"}); at most 40 per job (AWS limit).
-METRIC_DEFINITIONS: list[dict[str, str]] = [
-    {"Name": name, "Regex": metric_regex(name)} for name in METRIC_NAMES
-]
+__all__ = ["METRIC_DEFINITIONS", "METRIC_NAMES", "format_metrics", "metric_regex", "parse_metrics"]
 
 
 def _format_value(value: float | int) -> str:

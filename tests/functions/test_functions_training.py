@@ -15,8 +15,9 @@ import select_best
 import validate_dataset
 from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
 from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created, sample
-from metric_definitions import METRIC_DEFINITIONS
 from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
+
+from fairmot_contracts.metrics import METRIC_DEFINITIONS
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 TUNING = {
@@ -206,27 +207,6 @@ def test_register_writes_the_card_and_the_latest_pointer(aws: Aws, meta: dict[st
     assert latest["modelUri"] == out["model"]["uri"]
     # No copy under models/: that key would start the deploy workflow a second time.
     assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="models/")["KeyCount"] == 0
-
-
-def test_metric_definitions_match_the_training_code() -> None:
-    from fairmot.train.metrics import METRIC_DEFINITIONS as TRAINING_DEFINITIONS
-
-    assert METRIC_DEFINITIONS == TRAINING_DEFINITIONS
-
-
-def test_manifest_models_agree_with_the_package() -> None:
-    """functions/ cannot import fairmot: its manifest model is a mirror, kept equal here."""
-    from models import DatasetManifest, TuningSpec
-
-    from fairmot.data.manifest import DatasetManifest as PackageManifest
-    from fairmot.data.manifest import TuningSpec as PackageTuning
-
-    assert DatasetManifest.model_fields.keys() == PackageManifest.model_fields.keys()
-    assert TuningSpec.model_fields.keys() == PackageTuning.model_fields.keys()
-    written = PackageManifest(
-        name="demo", sequences=["SYN1-01"], hyperparameters={"lr": "1e-3"}, tuning=TUNING
-    ).model_dump(mode="json")
-    assert DatasetManifest.model_validate(written).model_dump(mode="json") == written
 
 
 @pytest.mark.parametrize("workflow", ["training", "deploy", "batch"])

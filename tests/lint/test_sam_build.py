@@ -1,4 +1,4 @@
-"""`sam build` works and the built functions share one copy of their dependencies (a layer).
+"""`sam build` works and the built functions share one copy of their dependencies (layers).
 
 `make test` runs `make sam-build` first when a python3.12 (the functions' runtime) exists; this
 reads that build, or builds into a temporary folder, and skips where no python3.12 is found.
@@ -60,9 +60,21 @@ def test_functions_share_one_dependency_layer(build: Path) -> None:
     assert not (REPO / "functions" / "requirements.txt").exists()  # else each bundles a copy
     layer = build / "DependenciesLayer" / "python"
     assert (layer / "pydantic").is_dir() and (layer / "aws_lambda_powertools").is_dir()
+    # The contracts shared with the fairmot package: the repository's own files, one copy.
+    contracts = build / "ContractsLayer" / "python" / "fairmot_contracts"
+    source = REPO / "fairmot_contracts"
+    assert sorted(p.name for p in contracts.glob("*.py")) == sorted(
+        p.name for p in source.glob("*.py")
+    )
+    for path in source.glob("*.py"):
+        assert (contracts / path.name).read_bytes() == path.read_bytes(), path.name
+    built_template, _ = decode(str(build / "template.yaml"))
+    layers = built_template["Globals"]["Function"]["Layers"]
+    assert {"Ref": "ContractsLayer"} in layers and {"Ref": "DependenciesLayer"} in layers
     for name in functions:
         built = build / name
         assert (built / "normalise_event.py").is_file(), name
         assert not (built / "pydantic").exists() and not (built / "aws_lambda_powertools").exists()
+        assert not (built / "fairmot_contracts").exists(), name
         size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
         assert size < 2 * 1024 * 1024, f"{name} is {size} bytes: dependencies bundled again?"

@@ -1,13 +1,14 @@
-"""SageMaker MetricDefinitions for the training job's `name=value` log lines.
+"""Metric lines: the names the training job prints as `name=value` and the regex that reads each.
 
-Lambdas cannot import fairmot, so this mirrors fairmot.train.metrics.METRIC_DEFINITIONS; a test
-checks that both lists are equal.
+The same regexes serve SageMaker MetricDefinitions, hyperparameter tuning objectives and local
+mode, so a metric is printed once and read the same everywhere.
 """
 
 from __future__ import annotations
 
 import re
 
+# Every metric the training job prints. Order is the order on a line.
 METRIC_NAMES = (
     "epoch",
     "step",
@@ -35,6 +36,7 @@ def metric_regex(name: str) -> str:
     return rf"(?:^|\s){re.escape(name)}={VALUE_PATTERN}"
 
 
+# SageMaker's MetricDefinitions shape ({"Name", "Regex"}); at most 40 per job (AWS limit).
 METRIC_DEFINITIONS: list[dict[str, str]] = [
     {"Name": name, "Regex": metric_regex(name)} for name in METRIC_NAMES
 ]
