@@ -6,15 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from correlation import bind_correlation_id
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from errors import EndpointFailedError, EndpointTimeoutError
-from models import Meta
+from payloads import CheckEndpointPayload
 from settings import env_int
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from step import logger, pipeline_step
 
 # UpdateRollbackFailed: an update failed and so did its rollback; polling on would take an hour.
 FAILED_STATES = {"Failed", "OutOfService", "Deleting", "UpdateRollbackFailed"}
@@ -42,16 +38,13 @@ def assess(
     return {**deployed, "polls": polls, "ready": ready, "status": status}
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {deployed, endpointConfigName, meta} -> deployed (+ polls, ready, status)."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    deployed = event["deployed"]
+@pipeline_step(payload=CheckEndpointPayload)
+def handler(event: CheckEndpointPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> deployed (+ polls, ready, status)."""
+    deployed = event.deployed
     endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=deployed["endpointName"])
     result = assess(
-        deployed, endpoint, event["endpointConfigName"], env_int("ENDPOINT_MAX_POLLS", 120)
+        deployed, endpoint, event.endpointConfigName, env_int("ENDPOINT_MAX_POLLS", 120)
     )
     logger.info("endpoint status", extra={"status": result["status"], "polls": result["polls"]})
     return result

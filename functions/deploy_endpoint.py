@@ -6,16 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from correlation import bind_correlation_id
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from errors import EndpointBusyError, EndpointFailedError
 from models import Meta
+from payloads import DeployEndpointPayload
 from plan_deployment import deploys_config, describe_or_none
+from step import logger, pipeline_step
 from tags import pipeline_tags
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 # UpdateEndpoint is refused while one of these is in progress: wait and retry.
 BUSY_STATES = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
@@ -62,15 +59,12 @@ def deploy(
             "ready": False, "status": "Creating" if action == "create" else "Updating"}  # fmt: skip
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {endpointName, endpointConfigName, modelUri, meta} -> deployed."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
+@pipeline_step(payload=DeployEndpointPayload)
+def handler(event: DeployEndpointPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> deployed."""
     result = deploy(
-        boto3.client("sagemaker"), event["endpointName"], event["endpointConfigName"],
-        event["modelUri"], meta,
+        boto3.client("sagemaker"), event.endpointName, event.endpointConfigName,
+        event.modelUri, event.meta,
     )  # fmt: skip
     logger.info("endpoint requested", extra=result)
     return result

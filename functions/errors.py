@@ -7,6 +7,11 @@ class PipelineError(Exception):
     """Base class: a step found something wrong and says what to do about it."""
 
 
+class InvalidPayloadError(PipelineError):
+    """A step's payload does not match its model (payloads.py): the state machine and the
+    handler disagree."""
+
+
 class InvalidEventError(PipelineError):
     """The execution input is neither an S3 Object Created event nor a known request event."""
 

@@ -19,15 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from correlation import bind_correlation_id
-from models import Meta
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from payloads import ExplainFailurePayload
 from plan_training import job_exists
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from step import logger, metrics, pipeline_step
 
 # Failure events stay small and readable: one line, at most this long.
 MAX_REASON = 1024
@@ -105,16 +101,13 @@ def lost_race(workflow: str, error: str, cause: str, plan: dict[str, Any] | None
     return any(job_exists(describe, **name) for describe, name in planned_names(workflow, plan))
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {workflow, error: {Error, Cause}, state, meta} -> {duplicate, error, reason}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    caught = event.get("error") or {}
+@pipeline_step(payload=ExplainFailurePayload)
+def handler(event: ExplainFailurePayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {duplicate, error, reason}."""
+    caught = event.error or {}
     error, cause = str(caught.get("Error", "")), str(caught.get("Cause", ""))
-    plan = (event.get("state") or {}).get("plan")
-    duplicate = lost_race(str(event["workflow"]), error, cause, plan)
+    plan = (event.state or {}).get("plan")
+    duplicate = lost_race(event.workflow, error, cause, plan)
     name, reason = explain(error, cause)
     if duplicate:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)

@@ -16,27 +16,24 @@ from urllib.parse import unquote_plus
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from correlation import bind_correlation_id
 from errors import InvalidEventError
 from models import (
     SAGEMAKER_READABLE_PREFIXES,
     DeploymentRequest,
-    Meta,
     S3Object,
     TrainingRequest,
     VideoRequest,
     parse_s3_uri,
 )
+from payloads import NormaliseEventPayload
 from pydantic import ValidationError
 from settings import env
+from step import logger, pipeline_step, tracer
 
 from fairmot_contracts.manifest import MANIFEST_NAME
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 REQUEST_TYPES = {
     "training": "Training Requested",
@@ -199,15 +196,14 @@ def correlation_id(event: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {workflow, event, meta} -> {meta, request}."""
-    workflow = event.get("workflow")
+@pipeline_step(payload=NormaliseEventPayload)
+def handler(event: NormaliseEventPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {meta, request}."""
+    workflow = event.workflow
     if workflow not in REQUEST_TYPES:
         raise InvalidEventError(f"unknown workflow {workflow!r}")
-    meta = Meta.model_validate(event["meta"])
-    trigger = event.get("event") or {}
+    meta = event.meta
+    trigger = event.event or {}
     meta = meta.model_copy(update={"correlationId": correlation_id(trigger, meta.correlationId)})
     bind_correlation_id(logger, tracer, meta.correlationId)
     request = build_request(str(workflow), trigger, boto3.client("s3"))

@@ -7,20 +7,17 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from errors import InvalidNameError
 from instances import device_environment, is_gpu
 from models import DeploymentRequest, Meta
 from names import object_name, validate_name
+from payloads import PlanDeploymentPayload
 from settings import env, env_int, name_prefix
+from step import logger, metrics, pipeline_step
 from tags import pipeline_tags
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 VARIANT_NAME = "AllTraffic"
 # NVIDIA driver 580 / CUDA 13.0 (botocore's ProductionVariant docs): what torch 2.13.0 needs.
@@ -130,14 +127,10 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
     }
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {request, meta} -> plan."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    request = DeploymentRequest.model_validate(event["request"])
-    result = plan(boto3.client("sagemaker"), request, meta)
+@pipeline_step(payload=PlanDeploymentPayload)
+def handler(event: PlanDeploymentPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> plan."""
+    result = plan(boto3.client("sagemaker"), event.request, event.meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
     logger.info("deployment planned", extra={k: result[k] for k in ("duplicate", "endpointName")})

@@ -14,23 +14,20 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from errors import NoModelError
 from instances import device_environment
 from models import Meta, Video, VideoRequest, parse_s3_uri
 from names import object_name
+from payloads import PlanProcessingPayload
 from plan_deployment import describe_or_none
 from plan_training import job_exists
 from register_model import LATEST_KEY
 from settings import env, env_int, name_prefix
+from step import logger, metrics, pipeline_step
 from tags import pipeline_tags
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 # The processing contract (DESIGN section 6).
 VIDEO_DIR = "/opt/ml/processing/input/video"
@@ -181,15 +178,12 @@ def plan(
     }
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {request, video, meta} -> {duplicate, request, results, modelUri}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
+@pipeline_step(payload=PlanProcessingPayload)
+def handler(event: PlanProcessingPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {duplicate, request, results, modelUri, sceneUri}."""
     result = plan(
-        boto3.client("s3"), boto3.client("sagemaker"), VideoRequest.model_validate(event["request"]),
-        Video.model_validate(event["video"]), meta,
+        boto3.client("s3"), boto3.client("sagemaker"), event.request,
+        event.video, event.meta,
     )  # fmt: skip
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from correlation import bind_correlation_id
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from models import Dataset, Meta
+from payloads import PlanRetrainPayload
 from plan_training import job_name
+from step import logger, pipeline_step
 from training_requests import TrainingSettings, hyperparameters, training_job_request
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 
 def retrain_request(
@@ -24,13 +21,9 @@ def retrain_request(
     return training_job_request(job_name(dataset, "full"), settings, dataset, hps, meta)
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {plan, best, dataset, meta} -> {request}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    dataset = Dataset.model_validate(event["dataset"])
-    request = retrain_request(TrainingSettings.from_env(), dataset, event["best"], meta)
+@pipeline_step(payload=PlanRetrainPayload)
+def handler(event: PlanRetrainPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {request}."""
+    request = retrain_request(TrainingSettings.from_env(), event.dataset, event.best, event.meta)
     logger.info("retrain planned", extra={"job": request["TrainingJobName"]})
     return {"request": request}

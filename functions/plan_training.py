@@ -6,23 +6,20 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from models import Dataset, Meta
 from names import MAX_TUNING_JOB_NAME, object_name
+from payloads import PlanTrainingPayload
 from settings import name_prefix
+from step import logger, metrics, pipeline_step
 from training_requests import (
     TrainingSettings,
     hyperparameters,
     training_job_request,
     tuning_job_request,
 )
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 
 def job_exists(describe: Any, **name: str) -> bool:
@@ -66,13 +63,10 @@ def plan(
             "tuning": None}  # fmt: skip
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {request, dataset, meta} -> plan."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    dataset = Dataset.model_validate(event["dataset"])
+@pipeline_step(payload=PlanTrainingPayload)
+def handler(event: PlanTrainingPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> plan."""
+    meta, dataset = event.meta, event.dataset
     result = plan(boto3.client("sagemaker"), TrainingSettings.from_env(), dataset, meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)

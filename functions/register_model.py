@@ -11,15 +11,12 @@ import json
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from correlation import bind_correlation_id
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from models import Dataset, Meta
+from payloads import RegisterModelPayload
 from select_best import pick_best
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from step import logger, metrics, pipeline_step
 
 REGISTRY_PREFIX = "registry/"
 LATEST_KEY = f"{REGISTRY_PREFIX}latest.json"
@@ -78,15 +75,12 @@ def register(
     }
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {trainingJobName, dataset, mode, tuning, meta} -> {model, metrics, ...}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
+@pipeline_step(payload=RegisterModelPayload)
+def handler(event: RegisterModelPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {model, metrics, hyperparameters, tuning}."""
     result = register(
-        boto3.client("s3"), boto3.client("sagemaker"), event["trainingJobName"],
-        Dataset.model_validate(event["dataset"]), event["mode"], event.get("tuning"), meta,
+        boto3.client("s3"), boto3.client("sagemaker"), event.trainingJobName,
+        event.dataset, event.mode, event.tuning, event.meta,
     )  # fmt: skip
     metrics.add_metric(name="ModelsRegistered", unit=MetricUnit.Count, value=1)
     logger.info("model registered", extra={"model": result["model"]})

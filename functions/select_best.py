@@ -10,14 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from correlation import bind_correlation_id
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from errors import NoCompletedTrainingJobError
-from models import Meta
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from payloads import SelectBestPayload
+from step import logger, pipeline_step
 
 
 def clean_hyperparameters(tuned: dict[str, str]) -> dict[str, str]:
@@ -49,15 +45,12 @@ def pick_best(description: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {tuningJobName, meta} -> {best}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
+@pipeline_step(payload=SelectBestPayload)
+def handler(event: SelectBestPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {best}."""
     sagemaker = boto3.client("sagemaker")
     description = sagemaker.describe_hyper_parameter_tuning_job(
-        HyperParameterTuningJobName=event["tuningJobName"]
+        HyperParameterTuningJobName=event.tuningJobName
     )
     best = pick_best(description)
     logger.info("best training job", extra={"best": best})

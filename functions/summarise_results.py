@@ -7,16 +7,13 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from errors import ResultsMissingError
-from models import Meta, parse_s3_uri
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from models import parse_s3_uri
+from payloads import SummariseResultsPayload
+from step import logger, metrics, pipeline_step
 
 # The files the processing entry point writes per video (DESIGN section 6).
 OUTPUT_FILES = {
@@ -64,13 +61,10 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
     return {"summary": summary, "outputs": outputs}
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {results, processingJobName, meta} -> {summary, outputs}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    result = summarise(boto3.client("s3"), event["results"])
+@pipeline_step(payload=SummariseResultsPayload)
+def handler(event: SummariseResultsPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {summary, outputs}."""
+    result = summarise(boto3.client("s3"), event.results)
     metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=1)
     logger.info("video processed", extra={"outputs": result["outputs"]})
     return result

@@ -7,25 +7,21 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from errors import DatasetInvalidError
 from models import (
     SAGEMAKER_READABLE_PREFIXES,
     Dataset,
-    Meta,
     TrainingRequest,
     parse_s3_uri,
 )
+from payloads import ValidateDatasetPayload
 from pydantic import ValidationError
 from settings import env_optional
+from step import logger, pipeline_step
 
 from fairmot_contracts.manifest import MANIFEST_NAME, DatasetManifest
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
 
 # What a MOT Challenge training sequence needs (img1/ is checked for at least one frame).
 REQUIRED_FILES = ("seqinfo.ini", "gt/gt.txt")
@@ -117,12 +113,9 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
     )
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {request, meta} -> {dataset}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    dataset = validate(boto3.client("s3"), TrainingRequest.model_validate(event["request"]))
+@pipeline_step(payload=ValidateDatasetPayload)
+def handler(event: ValidateDatasetPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {dataset}."""
+    dataset = validate(boto3.client("s3"), event.request)
     logger.info("dataset valid", extra={"dataset": dataset.uri, "sequences": dataset.sequences})
     return {"dataset": dataset.model_dump()}

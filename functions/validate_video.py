@@ -8,16 +8,13 @@ from typing import Any
 
 import boto3
 from aws_errors import is_missing
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from correlation import bind_correlation_id
 from errors import VideoInvalidError
-from models import Meta, S3Object, Video, VideoRequest
+from models import S3Object, Video, VideoRequest
+from payloads import ValidateVideoPayload
 from settings import env_int
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="FairMOT")
+from step import logger, pipeline_step
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
 VIDEOS_PREFIX = "videos/"
@@ -96,13 +93,10 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
     return Video(uri=obj.uri, object=current, resultsPrefix=results_prefix(obj.bucket, obj.key))
 
 
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Payload {request, meta} -> {video}."""
-    meta = Meta.model_validate(event["meta"])
-    bind_correlation_id(logger, tracer, meta.correlationId)
-    request = VideoRequest.model_validate(event["request"])
+@pipeline_step(payload=ValidateVideoPayload)
+def handler(event: ValidateVideoPayload, context: LambdaContext) -> dict[str, Any]:
+    """-> {video}."""
+    request = event.request
     video = validate(
         boto3.client("s3"), request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fairmot.local.lambda_seam import LambdaContext
+
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = REPO / "functions"
 EVENTS = REPO / "events"
@@ -24,6 +26,13 @@ BUCKET = "fairmot-dev-databucket-example"  # the bucket the sample events name
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fairmot-test-sagemaker"
+# What the Lambda runtime passes the handlers (local mode's context object, not None).
+CONTEXT = LambdaContext(
+    function_name="fairmot-test-step",
+    invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fairmot-test-step",
+    memory_limit_in_mb=256,
+    timeout_s=60,
+)
 
 STACK_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

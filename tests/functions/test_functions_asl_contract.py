@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cfnlint.decode import decode
-from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created, video_bytes
+from functions_support import BUCKET, CONTEXT, REPO, Aws, put_dataset, s3_created, video_bytes
 from jsonschema import Draft202012Validator
 
 from fairmot.local import request_check
@@ -105,7 +105,7 @@ class Walker:
     def lambda_invoke(self, params: dict[str, Any]) -> dict[str, Any]:
         module, attr = self.handlers[params["FunctionName"]].split(".")
         payload = json.loads(json.dumps(params["Payload"]))  # what Lambda would deliver
-        result = getattr(importlib.import_module(module), attr)(payload, None)
+        result = getattr(importlib.import_module(module), attr)(payload, CONTEXT)
         return {"Payload": json.loads(json.dumps(result)), "StatusCode": 200}
 
     def task(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:

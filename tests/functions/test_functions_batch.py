@@ -13,7 +13,7 @@ import pytest
 import summarise_results
 import validate_video
 from errors import InvalidEventError, NoModelError, ResultsMissingError, VideoInvalidError
-from functions_support import BUCKET, Aws, s3_created, sample, video_bytes
+from functions_support import BUCKET, CONTEXT, Aws, s3_created, sample, video_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 VIDEO_KEY = "videos/street/cam1.mp4"
@@ -27,12 +27,12 @@ def upload_and_start(
     event = sample("s3-video-created")
     head = aws.s3.head_object(Bucket=BUCKET, Key=key)
     event["detail"]["object"].update(key=key, size=size, etag=head["ETag"].strip('"'))
-    return normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+    return normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
 
 
 def validated(aws: Aws, meta: dict[str, str], **kwargs: Any) -> dict[str, Any]:
     start = upload_and_start(aws, meta, **kwargs)
-    return {**start, **validate_video.handler(start, None)}
+    return {**start, **validate_video.handler(start, CONTEXT)}
 
 
 def test_video_validates_and_maps_to_its_results_path(aws: Aws, meta: dict[str, str]) -> None:
@@ -56,18 +56,18 @@ def test_video_deleted_before_validation_is_rejected(aws: Aws, meta: dict[str, s
     start = upload_and_start(aws, meta)
     aws.s3.delete_object(Bucket=BUCKET, Key=VIDEO_KEY)
     with pytest.raises(VideoInvalidError, match="does not exist"):
-        validate_video.handler(start, None)
+        validate_video.handler(start, CONTEXT)
 
 
 def test_request_event_for_a_missing_video_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
     event = sample("video-processing-requested")
     with pytest.raises(InvalidEventError, match="does not exist"):
-        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
 
 
 def plan(aws: Aws, state: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
     return plan_processing.handler(
-        {"request": state["request"], "video": state["video"], "meta": meta}, None
+        {"request": state["request"], "video": state["video"], "meta": meta}, CONTEXT
     )
 
 
@@ -130,7 +130,7 @@ def test_summary_and_outputs_are_reported(aws: Aws) -> None:
     }
     meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
     out = summarise_results.handler(
-        {"results": results, "processingJobName": "j", "meta": meta}, None
+        {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
     )
     assert out["summary"] == {"frames": 50, "fps": 12.5, "tracks": 7, "video": "cam1.mp4"}
     assert out["outputs"] == {
@@ -148,7 +148,7 @@ def test_missing_summary_fails(aws: Aws) -> None:
     meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
     with pytest.raises(ResultsMissingError):
         summarise_results.handler(
-            {"results": results, "processingJobName": "j", "meta": meta}, None
+            {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
         )
 
 
@@ -162,7 +162,7 @@ def test_request_naming_another_bucket_is_rejected(
     event["detail"].update(videoUri=f"s3://{BUCKET}/{VIDEO_KEY}", modelUri=MODEL_URI)
     event["detail"][field] = "s3://someone-elses-bucket/videos/x.mp4"
     with pytest.raises(InvalidEventError, match="outside the pipeline's bucket"):
-        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
 
 
 ODD_KEY = "videos/cam+1/día 2.mp4"  # a literal plus, a space and non-ASCII
@@ -177,7 +177,7 @@ def test_object_keys_arrive_raw_or_url_encoded(
     if encoded:  # as S3 notifications send it: videos/cam%2B1/d%C3%ADa+2.mp4
         event["detail"]["object"]["key"] = quote_plus(ODD_KEY, safe="/")
         assert event["detail"]["object"]["key"] == "videos/cam%2B1/d%C3%ADa+2.mp4"
-    out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+    out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
     assert out["request"]["video"]["key"] == ODD_KEY
 
 
@@ -188,7 +188,7 @@ def test_when_both_forms_exist_the_etag_decides(aws: Aws, meta: dict[str, str]) 
     for key in (plus, space):
         event = s3_created(aws.s3, key)
         event["detail"]["object"]["key"] = plus  # raw "a+b" or encoded "a b": the same text
-        out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+        out = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
         assert out["request"]["video"]["key"] == key
 
 
@@ -197,7 +197,7 @@ def test_an_event_for_an_object_gone_in_both_forms_fails(aws: Aws, meta: dict[st
     event = s3_created(aws.s3, ODD_KEY)
     aws.s3.delete_object(Bucket=BUCKET, Key=ODD_KEY)
     with pytest.raises(InvalidEventError, match="as sent or URL-decoded"):
-        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
+        normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -217,10 +217,10 @@ def test_the_container_signature_is_checked_before_any_job(
     start = upload_and_start(aws, meta)
     aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=head + b"\0" * 64)
     if valid:
-        assert validate_video.handler(start, None)["video"]["uri"].endswith(VIDEO_KEY)
+        assert validate_video.handler(start, CONTEXT)["video"]["uri"].endswith(VIDEO_KEY)
     else:
         with pytest.raises(VideoInvalidError, match="not a video container"):
-            validate_video.handler(start, None)
+            validate_video.handler(start, CONTEXT)
 
 
 def test_mixed_case_suffixes_are_videos_to_the_rule_and_the_check(
@@ -247,7 +247,7 @@ def test_mixed_case_suffixes_are_videos_to_the_rule_and_the_check(
         aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(64))
         assert matcher.matches_event(s3_created(aws.s3, key)) is expected, key
         if expected:
-            assert validate_video.handler(upload_and_start(aws, meta, key=key), None)["video"]
+            assert validate_video.handler(upload_and_start(aws, meta, key=key), CONTEXT)["video"]
 
 
 def test_the_event_version_is_the_one_processed_and_reported(
@@ -257,8 +257,9 @@ def test_the_event_version_is_the_one_processed_and_reported(
     start = upload_and_start(aws, meta)
     version = start["request"]["video"]["versionId"]
     assert (
-        version and validate_video.handler(start, None)["video"]["object"]["versionId"] == version
+        version
+        and validate_video.handler(start, CONTEXT)["video"]["object"]["versionId"] == version
     )
     aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(32))  # a newer upload
     with pytest.raises(VideoInvalidError, match="changed after this event"):
-        validate_video.handler(start, None)
+        validate_video.handler(start, CONTEXT)

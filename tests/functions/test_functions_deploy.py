@@ -16,7 +16,7 @@ from errors import (
     InvalidEventError,
     InvalidNameError,
 )
-from functions_support import BUCKET, Aws, s3_created, sample
+from functions_support import BUCKET, CONTEXT, Aws, s3_created, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 MODEL_KEY = "models/synth-small/model.tar.gz"
@@ -27,11 +27,11 @@ def start(
 ) -> dict[str, Any]:
     aws.s3.put_object(Bucket=BUCKET, Key=MODEL_KEY, Body=body)
     event = event or s3_created(aws.s3, MODEL_KEY)
-    return normalise_event.handler({"workflow": "deploy", "event": event, "meta": meta}, None)
+    return normalise_event.handler({"workflow": "deploy", "event": event, "meta": meta}, CONTEXT)
 
 
 def plan(aws: Aws, meta: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-    return plan_deployment.handler(start(aws, meta, **kwargs), None)
+    return plan_deployment.handler(start(aws, meta, **kwargs), CONTEXT)
 
 
 def create_all(aws: Aws, planned: dict[str, Any]) -> None:
@@ -88,10 +88,10 @@ def test_new_endpoint_is_created_then_polled_until_ready(aws: Aws, meta: dict[st
     config = planned["endpointConfig"]["EndpointConfigName"]
     payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
                "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
-    deployed = deploy_endpoint.handler(payload, None)
+    deployed = deploy_endpoint.handler(payload, CONTEXT)
     assert (deployed["action"], deployed["polls"], deployed["ready"]) == ("create", 0, False)
     checked = check_endpoint.handler(
-        {"deployed": deployed, "endpointConfigName": config, "meta": meta}, None
+        {"deployed": deployed, "endpointConfigName": config, "meta": meta}, CONTEXT
     )
     assert (checked["ready"], checked["status"], checked["polls"]) == (True, "InService", 1)
     assert checked["endpointArn"] == deployed["endpointArn"]
@@ -166,13 +166,13 @@ def test_deploy_does_not_ask_twice_for_the_config_already_deployed(
     config = planned["endpointConfig"]["EndpointConfigName"]
     payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
                "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
-    first = deploy_endpoint.handler(payload, None)
+    first = deploy_endpoint.handler(payload, CONTEXT)
     # A retried DeployEndpoint (or a redelivered event) finds the endpoint on this config:
     # no UpdateEndpoint to the same config, the wait loop just confirms it.
-    again = deploy_endpoint.handler(payload, None)
+    again = deploy_endpoint.handler(payload, CONTEXT)
     assert (again["action"], again["endpointArn"]) == ("update", first["endpointArn"])
     checked = check_endpoint.handler(
-        {"deployed": again, "endpointConfigName": config, "meta": meta}, None
+        {"deployed": again, "endpointConfigName": config, "meta": meta}, CONTEXT
     )
     assert checked["ready"] is True
 

@@ -12,7 +12,7 @@ import plan_processing
 import pytest
 import summarise_results
 import validate_video
-from functions_support import BUCKET, EVENTS, Aws, sample, video_bytes
+from functions_support import BUCKET, CONTEXT, EVENTS, Aws, sample, video_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 VIDEO_KEY = "videos/street/cam1.mp4"
@@ -26,10 +26,10 @@ def planned(aws: Aws, meta: dict[str, str], **detail: str) -> dict[str, Any]:
     event = sample("video-processing-requested")
     event["detail"].update(modelUri=MODEL_URI, **detail)
     jsonschema.validate(event, schema("video-processing-requested"))
-    start = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, None)
-    state = {**start, **validate_video.handler(start, None)}
+    start = normalise_event.handler({"workflow": "batch", "event": event, "meta": meta}, CONTEXT)
+    state = {**start, **validate_video.handler(start, CONTEXT)}
     return plan_processing.handler(
-        {"request": state["request"], "video": state["video"], "meta": meta}, None
+        {"request": state["request"], "video": state["video"], "meta": meta}, CONTEXT
     )
 
 
@@ -81,7 +81,7 @@ def test_analytics_totals_reach_the_video_processed_event(aws: Aws, meta: dict[s
         "manifestUri": f"s3://{BUCKET}/results/street/j.manifest.json",
     }
     out = summarise_results.handler(
-        {"results": results, "processingJobName": "j", "meta": meta}, None
+        {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
     )
     assert out["summary"]["analytics"] == analytics
     event = {

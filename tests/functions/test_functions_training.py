@@ -14,7 +14,7 @@ import register_model
 import select_best
 import validate_dataset
 from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
-from functions_support import BUCKET, REPO, Aws, put_dataset, s3_created, sample
+from functions_support import BUCKET, CONTEXT, REPO, Aws, put_dataset, s3_created, sample
 from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
 
 from fairmot_contracts.metrics import METRIC_DEFINITIONS
@@ -34,13 +34,13 @@ TUNING = {
 def normalise(
     event: dict[str, Any], meta: dict[str, str], workflow: str = "training"
 ) -> dict[str, Any]:
-    return normalise_event.handler({"workflow": workflow, "event": event, "meta": meta}, None)
+    return normalise_event.handler({"workflow": workflow, "event": event, "meta": meta}, CONTEXT)
 
 
 def validated(aws: Aws, meta: dict[str, str], **dataset: Any) -> dict[str, Any]:
     key = put_dataset(aws.s3, **dataset)
     start = normalise(s3_created(aws.s3, key), meta)
-    return validate_dataset.handler(start, None)["dataset"]
+    return validate_dataset.handler(start, CONTEXT)["dataset"]
 
 
 def test_s3_manifest_event_becomes_a_training_request(aws: Aws, meta: dict[str, str]) -> None:
@@ -89,7 +89,7 @@ def test_malformed_manifest_fails(aws: Aws, meta: dict[str, str]) -> None:
 
 def test_plan_builds_a_training_job_sagemaker_accepts(aws: Aws, meta: dict[str, str]) -> None:
     dataset = validated(aws, meta)
-    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     assert (plan["mode"], plan["duplicate"], plan["tuning"]) == ("training", False, None)
     request = plan["training"]["request"]
     assert (
@@ -102,7 +102,7 @@ def test_plan_builds_a_training_job_sagemaker_accepts(aws: Aws, meta: dict[str, 
     assert request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == dataset["uri"]
     aws.sagemaker.create_training_job(**request)
 
-    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     assert again["duplicate"] is True  # the same manifest version cannot start a second job
 
 
@@ -110,7 +110,7 @@ def test_plan_builds_a_tuning_job_within_32_characters(aws: Aws, meta: dict[str,
     dataset = validated(
         aws, meta, name="a-rather-long-dataset-name", manifest_extra={"tuning": TUNING}
     )
-    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     assert (plan["mode"], plan["training"]) == ("tuning", None)
     request = plan["tuning"]["request"]
     name = request["HyperParameterTuningJobName"]
@@ -128,19 +128,19 @@ def test_plan_builds_a_tuning_job_within_32_characters(aws: Aws, meta: dict[str,
     static = request["TrainingJobDefinition"]["StaticHyperParameters"]
     assert static == {"arch": "lite", "half_val": "1"}  # tuned names are not static
     aws.sagemaker.create_hyper_parameter_tuning_job(**request)
-    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    again = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     assert again["duplicate"] is True
 
 
 def test_unknown_objective_is_rejected(aws: Aws, meta: dict[str, str]) -> None:
     dataset = validated(aws, meta, manifest_extra={"tuning": {**TUNING, "objective": "accuracy"}})
     with pytest.raises(DatasetInvalidError, match="accuracy"):
-        plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+        plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
 
 
 def tuned(aws: Aws, meta: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     dataset = validated(aws, meta, manifest_extra={"tuning": TUNING})
-    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     aws.sagemaker.create_hyper_parameter_tuning_job(**plan["tuning"]["request"])
     return dataset, plan
 
@@ -148,11 +148,11 @@ def tuned(aws: Aws, meta: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any
 def test_select_best_then_retrain_on_full_data(aws: Aws, meta: dict[str, str]) -> None:
     dataset, plan = tuned(aws, meta)
     name = plan["tuning"]["request"]["HyperParameterTuningJobName"]
-    best = select_best.handler({"tuningJobName": name, "meta": meta}, None)["best"]
+    best = select_best.handler({"tuningJobName": name, "meta": meta}, CONTEXT)["best"]
     assert best["tuningJobName"] == name and best["trainingJobName"]
     best = {**best, "hyperparameters": {"lr": "0.0003", "id_loss": '"focal"'}}
     request = plan_retrain.handler(
-        {"plan": plan, "best": best, "dataset": dataset, "meta": meta}, None
+        {"plan": plan, "best": best, "dataset": dataset, "meta": meta}, CONTEXT
     )["request"]
     assert request["TrainingJobName"].startswith("fairmot-test-full-")
     assert request["HyperParameters"] == {
@@ -184,7 +184,7 @@ def test_categorical_values_come_back_unquoted() -> None:
 
 def test_register_writes_the_card_and_the_latest_pointer(aws: Aws, meta: dict[str, str]) -> None:
     dataset = validated(aws, meta)
-    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     job = plan["training"]["request"]["TrainingJobName"]
     aws.sagemaker.create_training_job(**plan["training"]["request"])
     out = register_model.handler(
@@ -216,7 +216,7 @@ def test_sam_local_invoke_samples_normalise(aws: Aws, workflow: str) -> None:
     )
     key = payload["event"]["detail"]["object"]["key"]
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")  # the event's key is looked up in S3
-    out = normalise_event.handler(payload, None)
+    out = normalise_event.handler(payload, CONTEXT)
     subject = {"training": "manifest", "deploy": "model", "batch": "video"}[workflow]
     assert out["request"][subject]["key"] == key
     assert out["meta"]["correlationId"] == payload["event"]["id"]
@@ -225,7 +225,7 @@ def test_sam_local_invoke_samples_normalise(aws: Aws, workflow: str) -> None:
 def test_log_lines_carry_the_correlation_id(aws: Aws, meta: dict[str, str]) -> None:
     key = put_dataset(aws.s3)
     start = normalise(s3_created(aws.s3, key, event_id="evt-77"), meta)
-    validate_dataset.handler(start, None)
+    validate_dataset.handler(start, CONTEXT)
     assert normalise_event.logger.get_correlation_id() == "evt-77"
     assert validate_dataset.logger.get_correlation_id() == "evt-77"
 
@@ -237,12 +237,12 @@ def test_a_superseded_manifest_event_does_not_train_the_newer_version(
     start = normalise(s3_created(aws.s3, key), meta)
     put_dataset(aws.s3, manifest_extra={"hyperparameters": {"lr": "1e-4"}})  # a new version
     with pytest.raises(DatasetInvalidError, match="changed after this event"):
-        validate_dataset.handler(start, None)
+        validate_dataset.handler(start, CONTEXT)
 
 
 def plan_for(aws: Aws, meta: dict[str, str], **manifest: Any) -> dict[str, Any]:
     dataset = validated(aws, meta, manifest_extra=manifest)
-    return plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, None)
+    return plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
 
 
 @pytest.mark.parametrize(
