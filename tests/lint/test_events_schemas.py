@@ -44,12 +44,22 @@ def resolve(node: Any, bucket: str) -> Any:
 
 
 def rules() -> dict[str, EventPattern]:
+    """Every rule's pattern by the rule's logical id: hand-written rules and the EventBridgeRule
+    `Events:` of state machines (SAM names those rules <StateMachine><Event>)."""
     template, _ = decode(str(REPO / "template.yaml"))
     bucket = sample("s3-video-created")["detail"]["bucket"]["name"]
-    return {
-        name: EventPattern.load(json.dumps(resolve(r["Properties"]["EventPattern"], bucket)))
+    patterns = {
+        name: r["Properties"]["EventPattern"]
         for name, r in template["Resources"].items()
         if r["Type"] == "AWS::Events::Rule"
+    }
+    for name, r in template["Resources"].items():
+        for event, source in r.get("Properties", {}).get("Events", {}).items():
+            if source["Type"] == "EventBridgeRule":
+                patterns[name + event] = source["Properties"]["Pattern"]
+    return {
+        name: EventPattern.load(json.dumps(resolve(pattern, bucket)))
+        for name, pattern in patterns.items()
     }
 
 
@@ -78,10 +88,10 @@ def test_request_schema_rejects_a_non_video() -> None:
 @pytest.mark.parametrize(
     ("name", "rule"),
     [
-        ("s3-dataset-manifest-created", "DatasetUploadedRule"),
+        ("s3-dataset-manifest-created", "TrainingStateMachineDatasetUploaded"),
         ("s3-model-created", "ModelUploadedRule"),
         ("s3-video-created", "VideoUploadedRule"),
-        ("training-requested", "TrainingRequestedRule"),
+        ("training-requested", "TrainingStateMachineTrainingRequested"),
         ("deployment-requested", "DeploymentRequestedRule"),
         ("video-processing-requested", "VideoProcessingRequestedRule"),
     ],
