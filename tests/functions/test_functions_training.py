@@ -324,3 +324,24 @@ def test_pretrained_weights_the_job_cannot_read_are_refused(aws: Aws, meta: dict
         plan_for(aws, meta, pretrained=f"s3://{BUCKET}/registry/weights.pth")
     monkeypatch_free = plan_for(aws, meta)  # no stack default, no manifest option: one channel
     assert len(monkeypatch_free["training"]["request"]["InputDataConfig"]) == 1
+
+
+def test_the_training_asl_hands_sagemaker_every_planned_field(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    """Train and Tune pass the planned request on field by field (moto cannot run the JSONata
+    that would pass it whole): a field the planner adds and the ASL forgets fails here."""
+    states = json.loads((REPO / "statemachines" / "training.asl.json").read_text())["States"]
+
+    dataset, plan = tuned(aws, meta)
+    tuning = plan["tuning"]["request"]
+    assert states["Tune"]["Parameters"] == {f"{k}.$": f"$.plan.tuning.request.{k}" for k in tuning}
+    best = {"hyperparameters": {"lr": "0.0003"}}
+    retrain = plan_retrain.handler(
+        {"plan": plan, "best": best, "dataset": dataset, "meta": meta}, CONTEXT
+    )["request"]
+    single = plan_training.handler({"dataset": validated(aws, meta), "meta": meta}, CONTEXT)
+    for request in (retrain, single["training"]["request"]):
+        assert states["Train"]["Parameters"] == {
+            f"{k}.$": f"$.plan.training.request.{k}" for k in request
+        }
