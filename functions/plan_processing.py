@@ -181,10 +181,8 @@ def plan(
 @pipeline_step(payload=PlanProcessingPayload)
 def handler(event: PlanProcessingPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {duplicate, request, results, modelUri, sceneUri}."""
-    result = plan(
-        boto3.client("s3"), boto3.client("sagemaker"), event.request,
-        event.video, event.meta,
-    )  # fmt: skip
+    s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
+    result = plan(s3, sagemaker, event.request, event.video, event.meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
     logger.info("processing planned", extra={"job": result["request"]["ProcessingJobName"]})

@@ -78,10 +78,10 @@ def register(
 @pipeline_step(payload=RegisterModelPayload)
 def handler(event: RegisterModelPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {model, metrics, hyperparameters, tuning}."""
+    s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
     result = register(
-        boto3.client("s3"), boto3.client("sagemaker"), event.trainingJobName,
-        event.dataset, event.mode, event.tuning, event.meta,
-    )  # fmt: skip
+        s3, sagemaker, event.trainingJobName, event.dataset, event.mode, event.tuning, event.meta
+    )
     metrics.add_metric(name="ModelsRegistered", unit=MetricUnit.Count, value=1)
     logger.info("model registered", extra={"model": result["model"]})
     return result

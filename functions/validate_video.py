@@ -96,9 +96,8 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
 @pipeline_step(payload=ValidateVideoPayload)
 def handler(event: ValidateVideoPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {video}."""
-    request = event.request
     video = validate(
-        boto3.client("s3"), request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
+        boto3.client("s3"), event.request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
     )
     logger.info("video valid", extra={"video": video.uri, "size": video.object.size})
     return {"video": video.model_dump()}
