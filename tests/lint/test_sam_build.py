@@ -78,3 +78,25 @@ def test_functions_share_one_dependency_layer(build: Path) -> None:
         assert not (built / "fairmot_contracts").exists(), name
         size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
         assert size < 2 * 1024 * 1024, f"{name} is {size} bytes: dependencies bundled again?"
+
+
+@pytest.mark.slow
+def test_built_functions_import_the_contracts_from_their_layers(build: Path) -> None:
+    """Under the runtime's Python, with only the function's folder and the two layers on the
+    path (Lambda's /var/task and /opt/python), the middleware and the shared contracts import."""
+    runtime = python312()
+    if runtime is None:
+        pytest.skip("no python3.12 (the functions' runtime) to import the build with")
+    paths = [build / "PlanTrainingFunction", build / "DependenciesLayer" / "python",
+             build / "ContractsLayer" / "python"]  # fmt: skip
+    code = (
+        f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n"
+        "import step, training_requests, fairmot_contracts\n"
+        "assert training_requests.METRIC_DEFINITIONS\n"
+        "print(fairmot_contracts.__file__)\n"
+    )
+    result = subprocess.run(
+        [runtime, "-I", "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == str(paths[2] / "fairmot_contracts" / "__init__.py")
