@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from fairmot.local.deployer import NO_LOCAL_EFFECT
 from fairmot.local.stack import LocalAws
+from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_template_deploys_wired_state_machines_rules_and_functions(pipeline: LocalAws) -> None:
@@ -36,3 +39,22 @@ def test_template_deploys_wired_state_machines_rules_and_functions(pipeline: Loc
     assert targets >= 3
     # Only types that change nothing offline may be left out; anything else fails the deploy.
     assert set(stack.skipped.values()) <= NO_LOCAL_EFFECT
+
+
+def test_a_training_request_on_the_bus_reaches_the_training_workflow(pipeline: LocalAws) -> None:
+    """The training workflow's rules are SAM `Events:` of its state machine: local mode wires
+    them like any rule (here: a request for a dataset that is not there fails, and says so)."""
+    stack = pipeline.stack
+    assert stack is not None
+    sample = json.loads((REPO / "events" / "samples" / "training-requested.json").read_text())
+    detail = {**sample["detail"], "datasetUri": f"s3://{stack.bucket}/datasets/absent/"}
+    pipeline.client("events").put_events(
+        Entries=[{"Source": sample["source"], "DetailType": sample["detail-type"],
+                  "Detail": json.dumps(detail), "EventBusName": stack.bus}]
+    )  # fmt: skip
+    run = wait_for_workflow(pipeline, stack.state_machine("training"), known=0, timeout_s=120)
+    assert run.status == "FAILED"
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    assert event["detail-type"] == "Training Failed"
+    assert event["detail"]["error"] == "InvalidEventError"
+    assert "datasets/absent/manifest.json does not exist" in event["detail"]["reason"]
