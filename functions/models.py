@@ -60,6 +60,7 @@ class DeploymentRequest(BaseModel):
     model: S3Object
     runId: str = ""
     endpointName: str | None = None
+    modelPackageArn: str | None = None  # set when a registry approval started the deployment
 
 
 class VideoRequest(BaseModel):
@@ -86,6 +87,17 @@ class TuningSpec(BaseModel):
     max_parallel_jobs: int = Field(default=2, ge=1)
 
 
+class AutoApprove(BaseModel):
+    """The manifest's auto_approve rule: register the model Approved when its metric is at least
+    `min` and (with beat_approved) above the group's newest Approved package's value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["val_mota", "val_idf1", "val_hota"] = "val_idf1"  # higher is better
+    min: float | None = None
+    beat_approved: bool = False
+
+
 class DatasetManifest(BaseModel):
     """manifest.json (mirrors fairmot.data.manifest.DatasetManifest)."""
 
@@ -97,6 +109,7 @@ class DatasetManifest(BaseModel):
     tuning: TuningSpec | None = None
     deploy: bool = False
     pretrained: str | None = None  # s3:// URI of the weights the `pretrained` channel gets
+    auto_approve: AutoApprove | None = None
 
 
 class Dataset(BaseModel):
@@ -111,6 +124,7 @@ class Dataset(BaseModel):
     deploy: bool
     runId: str = ""
     pretrained: str | None = None  # the manifest's, else the stack's PretrainedModelUri
+    auto_approve: AutoApprove | None = None
 
 
 class Video(BaseModel):

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, request_check, timing_seam
+from fairmot.local import (
+    asl_seam,
+    eventbridge_seam,
+    lambda_seam,
+    registry_seam,
+    request_check,
+    timing_seam,
+)
 from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
@@ -149,6 +156,7 @@ class LocalAws:
         asl_seam.install(self.patches)
         eventbridge_seam.install(self.patches, self.published)
         timing_seam.install(self.patches, self.settings.wait_scale)
+        registry_seam.install(self.patches)
         self.sagemaker = LocalSageMaker(
             JobSettings(work, lambda: self.client("s3"), self.settings.job_log)
         )
