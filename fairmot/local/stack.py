@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from fairmot.local import (
     asl_seam,
+    deployment_seam,
     eventbridge_seam,
     lambda_seam,
     registry_seam,
@@ -163,6 +164,7 @@ class LocalAws:
         self.sagemaker.install(self.patches)
         self.endpoints = LocalEndpoints(work, lambda: self.client("s3"), self.settings.job_log)
         self.endpoints.install(self.patches)
+        deployment_seam.install(self.patches, self.endpoints, self.settings.wait_scale)
 
     def close(self) -> None:
         if self.endpoints is not None:
