@@ -42,7 +42,7 @@ def resolve(sagemaker: Any, package: str) -> str:
     for summary in listed:
         if not version or str(summary.get("ModelPackageVersion")) == version:
             return str(summary["ModelPackageArn"])
-    wanted = f"version {version}" if version else "a package pending manual approval"
+    wanted = f"version {version}" if version else "package pending manual approval"
     raise PackageNotFoundError(f"model package group {group!r} has no {wanted}")
 
 
