@@ -112,9 +112,9 @@ def alarm_requests(endpoint_name: str, tags: list[dict[str, str]]) -> list[dict[
 
 
 def deployment_config(alarms: list[dict[str, Any]]) -> dict[str, Any]:
-    """Blue/green traffic shifting (the stack's CANARY, LINEAR or ALL_AT_ONCE) with automatic
+    """Blue/green traffic shifting (the stack's ALL_AT_ONCE, CANARY or LINEAR) with automatic
     rollback when an alarm fires while traffic moves or bakes."""
-    routing_type = env("DEPLOYMENT_TRAFFIC_ROUTING", "CANARY")
+    routing_type = env("DEPLOYMENT_TRAFFIC_ROUTING", "ALL_AT_ONCE")
     routing: dict[str, Any] = {
         "Type": routing_type, "WaitIntervalInSeconds": env_int("DEPLOYMENT_WAIT_SECONDS", 300),
     }  # fmt: skip

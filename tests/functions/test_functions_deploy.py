@@ -242,7 +242,11 @@ def test_an_approved_package_event_deploys_its_artifact(aws: Aws, meta: dict[str
 def test_an_update_is_blue_green_with_rollback_on_the_endpoint_alarms(
     aws: Aws, meta: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planned = plan(aws, meta)
+    default = plan(aws, meta)["deploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert default["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE",
+                                                      "WaitIntervalInSeconds": 300}  # fmt: skip
+    monkeypatch.setenv("DEPLOYMENT_TRAFFIC_ROUTING", "CANARY")
+    planned = plan(aws, meta, body=b"a canary")
     routing = planned["deploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert (routing["Type"], routing["CanarySize"]) == (
         "CANARY", {"Type": "CAPACITY_PERCENT", "Value": 50},
