@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "export",
     "weights",
     "upload_dataset",
+    "approve",
     "client",
     "local",
     "console",

@@ -27,6 +27,17 @@ class TuningSpec(BaseModel):
     max_parallel_jobs: int = Field(default=2, ge=1)
 
 
+class AutoApprove(BaseModel):
+    """Register the trained model Approved when `metric` >= `min` (and, with beat_approved,
+    above the newest Approved package of its group's value); otherwise PendingManualApproval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["val_mota", "val_idf1", "val_hota"] = "val_idf1"  # higher is better
+    min: float | None = None
+    beat_approved: bool = False
+
+
 class DatasetManifest(BaseModel):
     """A dataset: MOT Challenge sequence directories (relative to the dataset dir) and options."""
 
@@ -40,6 +51,7 @@ class DatasetManifest(BaseModel):
     # s3:// URI of weights to start from (a FairMOT or CenterNet checkpoint, or a model
     # artifact): the SageMaker training job gets it as its `pretrained` channel.
     pretrained: str | None = None
+    auto_approve: AutoApprove | None = None
 
     @field_validator("hyperparameters", mode="before")
     @classmethod

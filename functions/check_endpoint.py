@@ -28,14 +28,14 @@ def assess(
     serving = endpoint.get("EndpointConfigName")
     ready = status == "InService" and serving == config_name
     if status == "InService" and not ready:
-        # InService on another config after our update: SageMaker rolled the update back.
-        raise EndpointFailedError(
-            f"endpoint {name} serves {serving}, not {config_name}: the update was rolled back "
-            f"({endpoint.get('FailureReason')})"
-        )
+        # InService on another config after our update: SageMaker rolled the update back
+        # (an alarm fired during traffic shifting or the bake); the old model still serves.
+        reason = f"{name} serves {serving} again: {endpoint.get('FailureReason') or 'rolled back'}"
+        return {**deployed, "polls": polls, "ready": False, "status": status,
+                "rolledBack": True, "reason": reason}  # fmt: skip
     if not ready and polls >= max_polls:
         raise EndpointTimeoutError(f"endpoint {name} still {status} after {polls} polls")
-    return {**deployed, "polls": polls, "ready": ready, "status": status}
+    return {**deployed, "polls": polls, "ready": ready, "status": status, "rolledBack": False}
 
 
 @pipeline_step(payload=CheckEndpointPayload)

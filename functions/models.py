@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from fairmot_contracts.manifest import TuningSpec
+from fairmot_contracts.manifest import AutoApprove, TuningSpec
 
 S3_SCHEME = "s3://"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
@@ -62,6 +62,7 @@ class DeploymentRequest(BaseModel):
     model: S3Object
     runId: str = ""
     endpointName: str | None = None
+    modelPackageArn: str | None = None  # set when a registry approval started the deployment
 
 
 class VideoRequest(BaseModel):
@@ -86,6 +87,7 @@ class Dataset(BaseModel):
     deploy: bool
     runId: str = ""
     pretrained: str | None = None  # the manifest's, else the stack's PretrainedModelUri
+    auto_approve: AutoApprove | None = None
 
 
 class Video(BaseModel):

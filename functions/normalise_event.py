@@ -4,7 +4,9 @@ Accepted inputs (EventBridge envelopes):
 - `Object Created` from aws.s3 (the data bucket's uploads),
 - `Training Requested` / `Deployment Requested` / `Video Processing Requested` (detail carries
   an S3 URI: datasetUri, modelUri or videoUri),
-- `Training Succeeded` for deploy (the rule for manifests with `deploy: true`).
+- `Training Succeeded` for deploy (the rule for manifests with `deploy: true`),
+- `SageMaker Model Package State Change` for deploy: a package of this stack's registry became
+  Approved (the artifact is its inference container's ModelDataUrl).
 The correlation id is the request's `correlationId`, else the triggering event's id, else the
 execution name, so logs, traces and the result event of a chain of workflows share it.
 """
@@ -41,6 +43,7 @@ REQUEST_TYPES = {
     "batch": "Video Processing Requested",
 }
 URI_FIELDS = {"training": "datasetUri", "deploy": "modelUri", "batch": "videoUri"}
+PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 Request = TrainingRequest | DeploymentRequest | VideoRequest
 
@@ -133,6 +136,21 @@ def dataset_manifest_key(key: str) -> str:
     return key.rstrip("/") + "/" + MANIFEST_NAME
 
 
+def approved_artifact(detail: dict[str, Any]) -> str:
+    """The model.tar.gz of an Approved package (its first inference container's)."""
+    status = detail.get("ModelApprovalStatus")
+    if status != "Approved":
+        raise InvalidEventError(
+            f"model package {detail.get('ModelPackageArn')} is {status}, not Approved"
+        )
+    try:
+        return str(detail["InferenceSpecification"]["Containers"][0]["ModelDataUrl"])
+    except (KeyError, IndexError, TypeError) as error:
+        raise InvalidEventError(
+            f"{PACKAGE_STATE_CHANGE} without a container ModelDataUrl"
+        ) from error
+
+
 def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
     """Turn one accepted event into the workflow's typed request."""
     detail_type = event.get("detail-type")
@@ -158,6 +176,8 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
         if not isinstance(uri, str):
             raise InvalidEventError("Training Succeeded without detail.model.uri")
         obj = head(s3, *in_data_bucket(uri))
+    elif workflow == "deploy" and detail_type == PACKAGE_STATE_CHANGE:
+        obj = head(s3, *in_data_bucket(approved_artifact(detail)))
     else:
         raise InvalidEventError(
             f"the {workflow} workflow does not accept {detail_type!r} events; it takes "
@@ -176,8 +196,9 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
             )
         if workflow == "deploy":
             return DeploymentRequest(
-                model=obj, runId=run_id, endpointName=detail.get("endpointName")
-            )
+                model=obj, runId=run_id, endpointName=detail.get("endpointName"),
+                modelPackageArn=detail.get("ModelPackageArn"),
+            )  # fmt: skip
         model_uri, scene_uri = detail.get("modelUri"), detail.get("sceneUri")
         for uri in (model_uri, scene_uri):
             if isinstance(uri, str):

@@ -55,6 +55,16 @@ class DeployEndpointPayload(StepPayload):
     endpointName: str
     endpointConfigName: str
     modelUri: str
+    alarms: list[dict[str, Any]]  # the planned PutMetricAlarm requests, put before an update
+    deploymentConfig: dict[str, Any]  # UpdateEndpoint's planned DeploymentConfig
+
+
+class ScaleEndpointPayload(StepPayload):
+    scaling: dict[str, Any]  # the planned {target, policy} Application Auto Scaling requests
+
+
+class IdleEndpointsPayload(StepPayload):
+    pass
 
 
 class CheckEndpointPayload(StepPayload):

@@ -22,6 +22,10 @@ from tags import pipeline_tags
 VARIANT_NAME = "AllTraffic"
 # NVIDIA driver 580 / CUDA 13.0 (botocore's ProductionVariant docs): what torch 2.13.0 needs.
 GPU_INFERENCE_AMI = "al2023-ami-sagemaker-inference-gpu-4-1"
+# CloudWatch publishes SageMaker endpoint metrics every minute.
+ALARM_PERIOD_S = 60
+SCALE_OUT_COOLDOWN_S = 60
+SCALE_IN_COOLDOWN_S = 900
 # Endpoint states in which the endpoint already is (or is becoming) what we would deploy.
 SERVING_STATES = {"InService", "Creating", "Updating", "SystemUpdating"}
 
@@ -80,6 +84,75 @@ def production_variant(model_name: str, instance_type: str, count: int) -> dict[
     return variant
 
 
+def alarm_requests(endpoint_name: str, tags: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """PutMetricAlarm requests for the endpoint's variant: the update's rollback triggers."""
+    dimensions = [
+        {"Name": "EndpointName", "Value": endpoint_name},
+        {"Name": "VariantName", "Value": VARIANT_NAME},
+    ]
+    common = {
+        "Namespace": "AWS/SageMaker", "Dimensions": dimensions, "Period": ALARM_PERIOD_S,
+        "EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold",
+        # No traffic during the bake is no evidence against the new model.
+        "TreatMissingData": "notBreaching", "Tags": tags,
+    }  # fmt: skip
+    return [
+        {**common, "AlarmName": f"{name_prefix()}-{endpoint_name}-5xx", "MetricName":
+         "Invocation5XXErrors", "Statistic": "Sum", "Threshold": 0.0,
+         "AlarmDescription": f"{endpoint_name}: the model answered 5xx"},
+        {**common, "AlarmName": f"{name_prefix()}-{endpoint_name}-latency", "MetricName":
+         "ModelLatency", "Statistic": "Average",
+         # ModelLatency is in microseconds.
+         "Threshold": float(env_int("MODEL_LATENCY_ALARM_MS", 1000) * 1000),
+         "AlarmDescription": f"{endpoint_name}: model latency above the stack's bound"},
+    ]  # fmt: skip
+
+
+def deployment_config(alarms: list[dict[str, Any]]) -> dict[str, Any]:
+    """Blue/green traffic shifting (the stack's ALL_AT_ONCE, CANARY or LINEAR) with automatic
+    rollback when an alarm fires while traffic moves or bakes."""
+    routing_type = env("DEPLOYMENT_TRAFFIC_ROUTING", "ALL_AT_ONCE")
+    routing: dict[str, Any] = {
+        "Type": routing_type, "WaitIntervalInSeconds": env_int("DEPLOYMENT_WAIT_SECONDS", 300),
+    }  # fmt: skip
+    step = {"Type": "CAPACITY_PERCENT", "Value": env_int("DEPLOYMENT_STEP_PERCENT", 50)}
+    if routing_type == "CANARY":
+        routing["CanarySize"] = step
+    elif routing_type == "LINEAR":
+        routing["LinearStepSize"] = step
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": env_int("DEPLOYMENT_WAIT_SECONDS", 300),
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a["AlarmName"]} for a in alarms]},
+    }
+
+
+def scaling_requests(endpoint_name: str) -> dict[str, Any]:
+    """RegisterScalableTarget and PutScalingPolicy requests: target tracking on invocations per
+    instance for the variant, between the stack's minimum and maximum instance counts."""
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": f"endpoint/{endpoint_name}/variant/{VARIANT_NAME}",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    return {
+        "target": {**target, "MinCapacity": env_int("SCALING_MIN_INSTANCES", 1),
+                   "MaxCapacity": env_int("SCALING_MAX_INSTANCES", 1)},
+        "policy": {**target, "PolicyName": f"{name_prefix()}-{endpoint_name}-invocations",
+                   "PolicyType": "TargetTrackingScaling",
+                   "TargetTrackingScalingPolicyConfiguration": {
+                       "TargetValue": float(env_int("SCALING_INVOCATIONS_PER_INSTANCE", 600)),
+                       "PredefinedMetricSpecification": {
+                           "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+                       # Scale out fast; scale in slowly: an instance removed takes its stateful
+                       # sessions (and their trackers) with it.
+                       "ScaleOutCooldown": SCALE_OUT_COOLDOWN_S,
+                       "ScaleInCooldown": SCALE_IN_COOLDOWN_S}},
+    }  # fmt: skip
+
+
 def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, Any]:
     image = env("SERVE_IMAGE_URI")
     instance_type = env("SERVING_INSTANCE_TYPE", "ml.g4dn.xlarge")
@@ -99,6 +172,7 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
     endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=endpoint_name)
     duplicate = deploys_config(endpoint, config_name)
     tags = pipeline_tags(meta, model=m.uri)
+    alarms = alarm_requests(endpoint_name, tags)
     return {
         "duplicate": duplicate,
         "modelExists": describe_or_none(sagemaker.describe_model, ModelName=model_name) is not None,
@@ -124,6 +198,9 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
             "ProductionVariants": [production_variant(model_name, instance_type, instance_count)],
             "Tags": tags,
         },
+        "alarms": alarms,
+        "deploymentConfig": deployment_config(alarms),
+        "scaling": scaling_requests(endpoint_name),
     }
 
 

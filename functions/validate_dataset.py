@@ -110,6 +110,7 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
         tuning=manifest.tuning,
         deploy=manifest.deploy if request.deploy is None else request.deploy,
         runId=request.runId,
+        auto_approve=manifest.auto_approve,
     )
 
 

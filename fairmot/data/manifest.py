@@ -8,10 +8,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from fairmot.data.errors import DatasetError
-from fairmot_contracts.manifest import MANIFEST_NAME, DatasetManifest, TuningSpec
+from fairmot_contracts.manifest import MANIFEST_NAME, AutoApprove, DatasetManifest, TuningSpec
 
 __all__ = [
     "MANIFEST_NAME",
+    "AutoApprove",
     "DatasetManifest",
     "TuningSpec",
     "read_manifest",

@@ -37,6 +37,8 @@ NO_LOCAL_EFFECT = {
     "AWS::Lambda::Permission",
     "AWS::CloudWatch::Alarm",
     "AWS::Logs::LogGroup",
+    # No clock fires schedules offline: tests start the scheduled workflow themselves.
+    "AWS::Scheduler::Schedule",
 }
 
 

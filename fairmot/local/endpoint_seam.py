@@ -109,6 +109,8 @@ class LocalEndpoints:
         self.servers: dict[str, EndpointServer] = {}
         self._lock = threading.Lock()
         self._generation = 0
+        # The update's guardrail (deployment_seam): why to roll back to the old server, or None.
+        self.bake: Callable[[Any], str | None] = lambda endpoint: None
 
     def _model_for(self, backend: Any, config_name: str) -> tuple[str, dict[str, str]]:
         config = backend.endpoint_configs[config_name]
@@ -232,6 +234,13 @@ class LocalEndpoints:
                 endpoint.endpoint_status = "InService" if updating else "Failed"
                 if updating:
                     seam.sink(name, f"update failed, still serving the old model: {error}")
+                return
+            reason = seam.bake(endpoint) if updating else None
+            if reason:
+                server.stop()
+                endpoint.failure_reason = reason
+                endpoint.endpoint_status = "InService"
+                seam.sink(name, f"update rolled back, still serving the old model: {reason}")
                 return
             with seam._lock:
                 old = seam.servers.get(name)

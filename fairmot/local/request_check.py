@@ -25,7 +25,9 @@ from botocore.validate import ParamValidator
 from fairmot.local.seam import Patches
 
 # The services whose requests the pipeline builds; others (S3 uploads of tests) pass unchecked.
-CHECKED_SERVICES = ("sagemaker", "events", "stepfunctions")
+CHECKED_SERVICES = (
+    "sagemaker", "events", "stepfunctions", "cloudwatch", "application-autoscaling",
+)  # fmt: skip
 # SageMaker: "MaxRuntimeInSeconds ... The maximum value is 28 days" (StoppingCondition docs).
 MAX_JOB_RUNTIME_S = 28 * 24 * 3600
 # SageMaker endpoints on GPU instances: without InferenceAmiVersion they run NVIDIA driver 470

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, request_check, timing_seam
+from fairmot.local import (
+    asl_seam,
+    deployment_seam,
+    eventbridge_seam,
+    lambda_seam,
+    registry_seam,
+    request_check,
+    timing_seam,
+)
 from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
@@ -149,12 +157,14 @@ class LocalAws:
         asl_seam.install(self.patches)
         eventbridge_seam.install(self.patches, self.published)
         timing_seam.install(self.patches, self.settings.wait_scale)
+        registry_seam.install(self.patches)
         self.sagemaker = LocalSageMaker(
             JobSettings(work, lambda: self.client("s3"), self.settings.job_log)
         )
         self.sagemaker.install(self.patches)
         self.endpoints = LocalEndpoints(work, lambda: self.client("s3"), self.settings.job_log)
         self.endpoints.install(self.patches)
+        deployment_seam.install(self.patches, self.endpoints, self.settings.wait_scale)
 
     def close(self) -> None:
         if self.endpoints is not None:

@@ -7,6 +7,7 @@ processing, so what is measured here is what a deployed model does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ class QualityReport:
     frames: int
 
     def as_metrics(self, prefix: str = "val_") -> dict[str, float]:
-        return {
+        values = {
             f"{prefix}precision": round(self.precision, 4),
             f"{prefix}recall": round(self.recall, 4),
             f"{prefix}reid_top1": round(self.reid_top1, 4),
@@ -62,6 +63,9 @@ class QualityReport:
             f"{prefix}idf1": round(self.idf1, 4),
             f"{prefix}hota": round(self.hota, 4),
         }
+        # No identity seen twice means no re-ID query: leave the metric out, not a NaN that
+        # the model card (numbers only) refuses when the model is served.
+        return {k: v for k, v in values.items() if not math.isnan(v)}
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import check_endpoint
 import deploy_endpoint
 import normalise_event
@@ -37,6 +38,16 @@ def plan(aws: Aws, meta: dict[str, str], **kwargs: Any) -> dict[str, Any]:
 def create_all(aws: Aws, planned: dict[str, Any]) -> None:
     aws.sagemaker.create_model(**planned["model"])
     aws.sagemaker.create_endpoint_config(**planned["endpointConfig"])
+
+
+def handler_payload(planned: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
+    """What the deploy state machine hands DeployEndpoint (plan fields, as in deploy.asl.json)."""
+    return {
+        "endpointName": planned["endpointName"],
+        "endpointConfigName": planned["endpointConfig"]["EndpointConfigName"],
+        "modelUri": planned["modelUri"], "alarms": planned["alarms"],
+        "deploymentConfig": planned["deploymentConfig"], "meta": meta,
+    }  # fmt: skip
 
 
 def test_requests_accept_model_events(aws: Aws, meta: dict[str, str]) -> None:
@@ -86,8 +97,7 @@ def test_new_endpoint_is_created_then_polled_until_ready(aws: Aws, meta: dict[st
     planned = plan(aws, meta)
     create_all(aws, planned)
     config = planned["endpointConfig"]["EndpointConfigName"]
-    payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
-               "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
+    payload = handler_payload(planned, meta)
     deployed = deploy_endpoint.handler(payload, CONTEXT)
     assert (deployed["action"], deployed["polls"], deployed["ready"]) == ("create", 0, False)
     checked = check_endpoint.handler(
@@ -131,10 +141,14 @@ def test_wait_loop_is_bounded_and_reports_failures() -> None:
     assert (waiting["ready"], waiting["polls"]) == (False, 2)
     with pytest.raises(EndpointTimeoutError, match="after 3 polls"):
         check_endpoint.assess(waiting, {"EndpointStatus": "Updating"}, "cfg-2", max_polls=3)
-    with pytest.raises(EndpointFailedError, match="rolled back"):
-        check_endpoint.assess(
-            deployed, {"EndpointStatus": "InService", "EndpointConfigName": "cfg-1"}, "cfg-2", 3
-        )
+    rolled_back = check_endpoint.assess(
+        deployed,
+        {"EndpointStatus": "InService", "EndpointConfigName": "cfg-1",
+         "FailureReason": "alarm e-5xx in ALARM"},
+        "cfg-2", 3,
+    )  # fmt: skip
+    assert (rolled_back["ready"], rolled_back["rolledBack"]) == (False, True)
+    assert "serves cfg-1 again: alarm e-5xx in ALARM" in rolled_back["reason"]
     with pytest.raises(EndpointFailedError, match="no capacity"):
         check_endpoint.assess(
             deployed, {"EndpointStatus": "Failed", "FailureReason": "no capacity"}, "c", 3
@@ -164,8 +178,7 @@ def test_deploy_does_not_ask_twice_for_the_config_already_deployed(
     planned = plan(aws, meta)
     create_all(aws, planned)
     config = planned["endpointConfig"]["EndpointConfigName"]
-    payload = {"endpointName": planned["endpointName"], "endpointConfigName": config,
-               "modelUri": planned["modelUri"], "meta": meta}  # fmt: skip
+    payload = handler_payload(planned, meta)
     first = deploy_endpoint.handler(payload, CONTEXT)
     # A retried DeployEndpoint (or a redelivered event) finds the endpoint on this config:
     # no UpdateEndpoint to the same config, the wait loop just confirms it.
@@ -211,3 +224,48 @@ def test_a_failed_rollback_ends_the_wait_at_once() -> None:
                 "FailureReason": "rollback failed"}  # fmt: skip
     with pytest.raises(EndpointFailedError, match="UpdateRollbackFailed: rollback failed"):
         check_endpoint.assess(deployed, endpoint, "new", max_polls=120)
+
+
+def test_an_approved_package_event_deploys_its_artifact(aws: Aws, meta: dict[str, str]) -> None:
+    event = sample("sagemaker-model-package-approved")
+    container = event["detail"]["InferenceSpecification"]["Containers"][0]
+    aws.s3.put_object(Bucket=BUCKET, Key=container["ModelDataUrl"].split("/", 3)[3], Body=b"m")
+    started = normalise_event.handler({"workflow": "deploy", "event": event, "meta": meta}, CONTEXT)
+    request = started["request"]
+    assert f"s3://{BUCKET}/{request['model']['key']}" == container["ModelDataUrl"]
+    assert request["modelPackageArn"] == event["detail"]["ModelPackageArn"]
+    event["detail"]["ModelApprovalStatus"] = "Rejected"
+    with pytest.raises(InvalidEventError, match="Rejected, not Approved"):
+        normalise_event.handler({"workflow": "deploy", "event": event, "meta": meta}, CONTEXT)
+
+
+def test_an_update_is_blue_green_with_rollback_on_the_endpoint_alarms(
+    aws: Aws, meta: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = plan(aws, meta)["deploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert default["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE",
+                                                      "WaitIntervalInSeconds": 300}  # fmt: skip
+    monkeypatch.setenv("DEPLOYMENT_TRAFFIC_ROUTING", "CANARY")
+    planned = plan(aws, meta, body=b"a canary")
+    routing = planned["deploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert (routing["Type"], routing["CanarySize"]) == (
+        "CANARY", {"Type": "CAPACITY_PERCENT", "Value": 50},
+    )  # fmt: skip
+    names = [a["AlarmName"] for a in planned["alarms"]]
+    assert names == [
+        "fairmot-test-fairmot-test-tracker-5xx",
+        "fairmot-test-fairmot-test-tracker-latency",
+    ]
+    assert planned["deploymentConfig"]["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": n} for n in names
+    ]
+    create_all(aws, planned)
+    deploy_endpoint.handler(handler_payload(planned, meta), CONTEXT)
+    alarms = boto3.client("cloudwatch", region_name="us-east-1").describe_alarms()["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in alarms) == names
+    latency = next(a for a in alarms if a["MetricName"] == "ModelLatency")
+    assert latency["Threshold"] == 1000 * 1000.0  # microseconds
+    monkeypatch.setenv("DEPLOYMENT_TRAFFIC_ROUTING", "LINEAR")
+    linear = plan(aws, meta, body=b"another model")
+    routing = linear["deploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing["LinearStepSize"] == {"Type": "CAPACITY_PERCENT", "Value": 50}

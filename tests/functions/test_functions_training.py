@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import models
 import normalise_event
 import plan_retrain
 import plan_training
@@ -14,7 +15,16 @@ import register_model
 import select_best
 import validate_dataset
 from errors import DatasetInvalidError, InvalidEventError, NoCompletedTrainingJobError
-from functions_support import BUCKET, CONTEXT, REPO, Aws, put_dataset, s3_created, sample
+from functions_support import (
+    BUCKET,
+    CONTEXT,
+    REPO,
+    STACK_ENV,
+    Aws,
+    put_dataset,
+    s3_created,
+    sample,
+)  # fmt: skip
 from names import MAX_NAME, MAX_TUNING_JOB_NAME, NAME_PATTERN
 
 from fairmot_contracts.metrics import METRIC_DEFINITIONS
@@ -182,31 +192,58 @@ def test_categorical_values_come_back_unquoted() -> None:
     }  # fmt: skip
 
 
-def test_register_writes_the_card_and_the_latest_pointer(aws: Aws, meta: dict[str, str]) -> None:
+def _register(aws: Aws, meta: dict[str, str], auto_approve: Any = None) -> dict[str, Any]:
     dataset = validated(aws, meta)
+    dataset["auto_approve"] = auto_approve
     plan = plan_training.handler({"request": {}, "dataset": dataset, "meta": meta}, CONTEXT)
     job = plan["training"]["request"]["TrainingJobName"]
     aws.sagemaker.create_training_job(**plan["training"]["request"])
-    out = register_model.handler(
-        {
-            "trainingJobName": job,
-            "dataset": dataset,
-            "mode": "training",
-            "tuning": None,
-            "meta": meta,
-        },
-        None,
-    )
-    assert out["model"]["name"] == job
+    out: dict[str, Any] = register_model.handler(
+        {"trainingJobName": job, "dataset": dataset, "mode": "training", "tuning": None,
+         "meta": meta}, CONTEXT)  # fmt: skip
+    return out
+
+
+def test_register_creates_a_pending_package_in_the_dataset_group(
+    aws: Aws, meta: dict[str, str]
+) -> None:
+    out = _register(aws, meta)
+    job = out["model"]["name"]
     assert out["model"]["uri"].endswith(f"{job}/output/model.tar.gz")
-    card = json.loads(
-        aws.s3.get_object(Bucket=BUCKET, Key=f"registry/{job}/card.json")["Body"].read()
-    )
-    assert card["dataset"]["uri"] == dataset["uri"] and card["correlationId"] == "run-1"
+    assert out["model"]["approvalStatus"] == "PendingManualApproval"
+    package = aws.sagemaker.describe_model_package(ModelPackageName=out["model"]["packageArn"])
+    assert package["ModelPackageGroupName"] == out["model"]["packageGroup"]
+    assert package["ModelPackageGroupName"].startswith("fairmot-test-")
+    (container,) = package["InferenceSpecification"]["Containers"]
+    assert container == {"Image": STACK_ENV["SERVE_IMAGE_URI"], "ModelDataUrl": out["model"]["uri"]}
+    report = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert report == f"s3://{BUCKET}/registry/{job}/metrics.json"
     latest = json.loads(aws.s3.get_object(Bucket=BUCKET, Key="registry/latest.json")["Body"].read())
-    assert latest["modelUri"] == out["model"]["uri"]
+    assert latest == {
+        "modelUri": out["model"]["uri"],
+        "modelPackageArn": out["model"]["packageArn"],
+    }
     # No copy under models/: that key would start the deploy workflow a second time.
     assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="models/")["KeyCount"] == 0
+    # A second model of the same dataset is the group's next version.
+    again = _register(aws, {**meta, "correlationId": "run-2"})
+    assert again["model"]["packageGroup"] == out["model"]["packageGroup"]
+    assert (
+        aws.sagemaker.describe_model_package(ModelPackageName=again["model"]["packageArn"])[
+            "ModelPackageVersion"
+        ]
+        == 2
+    )
+
+
+def test_auto_approve_rule_against_the_reported_metrics() -> None:
+    rule = models.AutoApprove(metric="val_idf1", min=0.8, beat_approved=True)
+    assert register_model.approval(rule, {"val_idf1": 0.85}, None)[0] == "Approved"
+    assert register_model.approval(rule, {"val_idf1": 0.85}, 0.9)[0] == "PendingManualApproval"
+    assert register_model.approval(rule, {"val_idf1": 0.91}, 0.9)[0] == "Approved"
+    assert register_model.approval(rule, {"val_idf1": 0.7}, None)[0] == "PendingManualApproval"
+    assert register_model.approval(rule, {"loss": 0.1}, None)[0] == "PendingManualApproval"
+    assert register_model.approval(None, {"val_idf1": 1.0}, None)[0] == "PendingManualApproval"
 
 
 @pytest.mark.parametrize("workflow", ["training", "deploy", "batch"])

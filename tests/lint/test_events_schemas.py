@@ -17,7 +17,7 @@ EVENTS = REPO / "events"
 SCHEMAS = sorted((EVENTS / "schemas").glob("*.schema.json"))
 PUBLISHED = [
     "Training Succeeded", "Training Failed", "Model Deployed", "Deployment Failed",
-    "Video Processed", "Video Processing Failed",
+    "Video Processed", "Video Processing Failed", "Deployment Rolled Back", "Endpoint Deleted",
 ]  # fmt: skip
 REQUESTS = ["Training Requested", "Deployment Requested", "Video Processing Requested"]
 

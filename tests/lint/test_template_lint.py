@@ -169,7 +169,7 @@ def test_state_machine_roles_grant_what_their_tasks_call() -> None:
     # moto runs every Task whatever the role says: only this check catches a missing grant.
     template, _ = decode(str(TEMPLATE))
     machines = [r for r in template["Resources"].values() if r["Type"].endswith("StateMachine")]
-    assert len(machines) == 3
+    assert len(machines) == 4
     for machine in machines:
         properties = machine["Properties"]
         definition = json.loads((REPO / properties["DefinitionUri"]).read_text())
@@ -199,6 +199,8 @@ def test_list_tags_is_granted_on_every_resource_as_documented() -> None:
             for statement in policy.get("Statement", [])
         ]
         listing = [s for s in statements if "sagemaker:ListTags" in json.dumps(s["Action"])]
+        if "sagemaker:" not in json.dumps(statements):
+            continue  # a machine that calls no SageMaker integration (the idle sweep)
         assert [s["Resource"] for s in listing] == ["*"], machine["Properties"]["DefinitionUri"]
 
 
