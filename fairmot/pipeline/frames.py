@@ -116,20 +116,27 @@ class FramePipeline:
         image, box = letterbox(frame_bgr, *self.input_size)
         return PreparedFrame(image, box)
 
+    def forward(self, prepared: Sequence[PreparedFrame]) -> dict[str, torch.Tensor]:
+        """The head outputs of prepared frames, in one forward pass."""
+        return self.network([p.image for p in prepared])
+
+    def detections(
+        self, outputs: dict[str, torch.Tensor], prepared: Sequence[PreparedFrame]
+    ) -> list[Detections]:
+        """Detections (in each frame's own pixels) from the head outputs of `prepared`."""
+        return decode(
+            outputs,
+            [p.letterbox for p in prepared],
+            conf_thres=self.decode_thres,
+            down_ratio=self.card.down_ratio,
+        )
+
     def infer(self, prepared: Sequence[PreparedFrame]) -> list[Detections]:
         """Detections of prepared frames, `batch_size` frames per forward pass."""
         results: list[Detections] = []
         for start in range(0, len(prepared), self.batch_size):
             chunk = prepared[start : start + self.batch_size]
-            outputs = self.network([p.image for p in chunk])
-            results.extend(
-                decode(
-                    outputs,
-                    [p.letterbox for p in chunk],
-                    conf_thres=self.decode_thres,
-                    down_ratio=self.card.down_ratio,
-                )
-            )
+            results.extend(self.detections(self.forward(chunk), chunk))
         return results
 
     def detect(self, frames_bgr: Sequence[np.ndarray]) -> list[Detections]:

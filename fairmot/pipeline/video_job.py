@@ -1,11 +1,11 @@
 """Track one whole video, as a lazy stream of frames or into its result files.
 
-Three stages on three threads joined by small bounded queues: a reader decodes and letterboxes,
-the calling thread runs the network and the tracker, a writer (result files only) draws and
-encodes. Video codecs and
-OpenCV release the GIL, so on a GPU the network never waits for I/O, and on a CPU the I/O work
-fills the gaps the network leaves. Any stage's error stops the others and is raised here, with
-no final-named output left behind.
+Four stages on four threads joined by small bounded queues: a reader decodes and letterboxes,
+an inference thread runs the network, the calling thread decodes boxes and tracks, a writer
+(result files only) draws and encodes. Video codecs, OpenCV, onnxruntime and torch's kernels
+release the GIL, so the network never waits for the work around it while a core is free: the
+whole pipeline runs at close to the model's own speed (bench/pipeline.py). Any stage's error
+stops the others and is raised here, with no final-named output left behind.
 """
 
 from __future__ import annotations
@@ -125,16 +125,19 @@ def track_stream(
 ) -> Generator[TrackedFrame, None, None]:
     """Frames of `video` with their tracks, lazily, one tracker for the whole video.
 
-    A reader thread decodes and letterboxes ahead of the network; the calling thread runs the
-    network (a batch at a time) and the tracker. A video that stops decoding before its declared
-    end ends the stream after its last good frame and is recorded in `state.truncated`; any other
-    error is raised. Leaving the loop early stops the reader.
+    A reader thread decodes and letterboxes ahead of the network, an inference thread runs the
+    network a batch at a time, and the calling thread decodes the boxes of one batch and tracks
+    them while the network already runs the next. A video that stops decoding before its
+    declared end ends the stream after its last good frame and is recorded in
+    `state.truncated`; any other error is raised. Leaving the loop early stops the threads.
     """
     state = state if state is not None else StreamState()
     batch = pipeline.batch_size
     decoded: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_BATCHES * batch)
+    # One batch of head outputs waiting is enough to keep the network busy.
+    inferred: queue.Queue[Any] = queue.Queue(maxsize=1)
     stop = threading.Event()
-    reader = _Stage("decode")
+    reader, inference = _Stage("decode"), _Stage("infer")
 
     def read() -> None:
         frames: Iterator[np.ndarray] = iter(video)
@@ -151,10 +154,7 @@ def track_stream(
             state.truncated = error
         _put(decoded, _End(), stop)
 
-    tracker = pipeline.new_tracker(video.fps)
-    frame_id = first_frame_id
-    _start(reader, read, stop)
-    try:
+    def infer() -> None:
         ended = False
         while not ended:
             items: list[tuple[np.ndarray, PreparedFrame]] = []
@@ -164,10 +164,22 @@ def track_stream(
                     ended = True
                     break
                 items.append(item)
-            if not items:
-                break
+            if items:
+                tick = time.perf_counter()
+                outputs = pipeline.forward([prepared for _, prepared in items])
+                inference.seconds += time.perf_counter() - tick
+                _put(inferred, (items, outputs), stop)
+        _put(inferred, _End(), stop)
+
+    tracker = pipeline.new_tracker(video.fps)
+    frame_id = first_frame_id
+    _start(reader, read, stop)
+    _start(inference, infer, stop)
+    try:
+        while not isinstance(item := _get(inferred, stop), _End):
+            items, outputs = item
             tick = time.perf_counter()
-            detections = pipeline.infer([prepared for _, prepared in items])
+            detections = pipeline.detections(outputs, [prepared for _, prepared in items])
             state.timings.infer += time.perf_counter() - tick
             for (frame, _), frame_detections in zip(items, detections, strict=True):
                 tick = time.perf_counter()
@@ -179,11 +191,14 @@ def track_stream(
         pass
     finally:
         stop.set()
-        if reader.thread is not None:
-            reader.thread.join()
+        for stage in (reader, inference):
+            if stage.thread is not None:
+                stage.thread.join()
         state.timings.decode = reader.seconds
-    if reader.error is not None:
-        raise reader.error
+        state.timings.infer += inference.seconds
+    for stage in (reader, inference):
+        if stage.error is not None:
+            raise stage.error
 
 
 def run_video_job(

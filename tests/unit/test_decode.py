@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from fairmot.decode import decode, decode_raw, heatmap_peaks
 from fairmot.letterbox import Letterbox
@@ -79,3 +80,28 @@ def test_negative_box_sides_collapse_to_the_centre() -> None:
     box = Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0, out_w=24, out_h=16, src_w=24, src_h=16)
     (dets,) = decode(outputs, [box], conf_thres=0.7)
     assert len(dets) == 1
+
+
+def test_peaks_equal_centernets_max_pool_on_every_border_and_class() -> None:
+    heat = torch.rand(2, 3, 7, 9, generator=torch.Generator().manual_seed(0))
+    heat[0, 0, 0, 0] = heat[1, 2, 6, 8] = 1.0  # maxima on the corners
+    heat[0, 1, 3, 3] = heat[0, 1, 3, 4] = 0.99  # a plateau: both kept, as max-pool does
+    pooled = F.max_pool2d(heat, 3, stride=1, padding=1)
+    assert torch.equal(heatmap_peaks(heat), heat * (pooled == heat).float())
+
+
+def test_decode_reads_the_same_embeddings_as_the_raw_top_k() -> None:
+    g = torch.Generator().manual_seed(1)
+    outputs = {
+        "hm": torch.randn(2, 1, 20, 36, generator=g) * 3 - 2,
+        "wh": torch.rand(2, 4, 20, 36, generator=g),
+        "reg": torch.rand(2, 2, 20, 36, generator=g),
+        "id": torch.randn(2, 16, 20, 36, generator=g),
+    }
+    box = Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0, out_w=144, out_h=80, src_w=144, src_h=80)
+    raw = decode_raw(outputs)
+    for i, detections in enumerate(decode(outputs, [box, box], conf_thres=0.4)):
+        keep = raw.scores[i] > 0.4
+        assert 0 < len(detections.scores) == int(keep.sum())
+        np.testing.assert_array_equal(detections.embeddings, raw.embeddings[i][keep].numpy())
+        np.testing.assert_array_equal(detections.boxes, raw.boxes[i][keep].numpy())

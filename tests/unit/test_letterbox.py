@@ -1,5 +1,6 @@
 """Letterbox geometry with hand-computed values."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,6 +48,28 @@ def test_sliver_image_keeps_at_least_one_pixel_row():
     assert out.shape == (192, 320, 3)
     assert (box.pad_x, box.pad_y) == (0.0, 95.0)
     assert (out[95] == 0).all() and (out[94] == 128).all() and (out[96] == 128).all()
+
+
+def _noise(h: int, w: int) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def test_half_size_and_below_are_area_averages_as_the_reference() -> None:
+    # At scale 1/2 bilinear samples average each 2x2 block: the reference's INTER_AREA exactly.
+    image = _noise(96, 128)
+    for out_w, out_h in ((64, 48), (32, 24)):
+        out, _ = letterbox(image, out_w, out_h)
+        area = cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_AREA)
+        np.testing.assert_array_equal(out, area)
+
+
+def test_between_half_and_full_size_is_bilinear_inside_the_padding() -> None:
+    image = _noise(54, 96)  # scale 2/3: 64x36, padded 2 rows above and below
+    out, box = letterbox(image, 64, 40)
+    assert (box.scale, box.pad_x, box.pad_y) == (pytest.approx(2 / 3), 0.0, 2.0)
+    bilinear = cv2.resize(image, (64, 36), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(out[2:38], bilinear)
+    assert (out[:2] == 128).all() and (out[38:] == 128).all()
 
 
 def test_network_input_is_rgb_scaled_and_channels_first():

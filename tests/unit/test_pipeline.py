@@ -161,10 +161,10 @@ def test_a_model_failure_on_the_last_batch_fails_the_job_instead_of_hanging(
     # forward pass fails: the encoder thread must still be told to stop.
     pipeline = FramePipeline(loaded, batch_size=FRAMES + 1)
 
-    def broken(prepared: object) -> list[object]:
+    def broken(prepared: object) -> dict[str, object]:
         raise RuntimeError("CUDA out of memory")
 
-    pipeline.infer = broken  # type: ignore[method-assign]
+    pipeline.forward = broken  # type: ignore[method-assign]
     outcome: list[BaseException | None] = []
 
     def job() -> None:
