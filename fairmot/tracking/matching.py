@@ -95,30 +95,68 @@ def sparse_linear_assignment(cost: Array, thresh: float) -> tuple[IntArray, IntA
     (cost <= thresh). A pair alone in both its row and its column is a part by itself and is
     matched directly; lap solves what is left, which in a crowd is a small corner of the matrix.
     """
-    rows, cols = cost.shape
     if cost.size == 0:
-        return np.empty((0, 2), np.intp), np.arange(rows), np.arange(cols)
-    admissible = cost <= thresh
-    row_degree = admissible.sum(axis=1)
-    col_degree = admissible.sum(axis=0)
-    r, c = np.nonzero(admissible)
-    alone = (row_degree[r] == 1) & (col_degree[c] == 1)
-    direct = np.stack([r[alone], c[alone]], axis=1).astype(np.intp)
-    row_done = np.zeros(rows, bool)
-    row_done[direct[:, 0]] = True
-    col_done = np.zeros(cols, bool)
-    col_done[direct[:, 1]] = True
-    rest_rows = np.flatnonzero((row_degree > 0) & ~row_done)
-    rest_cols = np.flatnonzero((col_degree > 0) & ~col_done)
+        return np.empty((0, 2), np.intp), np.arange(cost.shape[0]), np.arange(cost.shape[1])
+    rows, cols = np.nonzero(cost <= thresh)
+    direct, rest_rows, rest_cols = _separate(rows, cols, cost.shape)
+    sub = cost[np.ix_(rest_rows, rest_cols)]
+    return _join(direct, rest_rows, rest_cols, sub, thresh, cost.shape)
+
+
+def pair_linear_assignment(
+    rows: IntArray,
+    cols: IntArray,
+    costs: Array,
+    shape: tuple[int, int],
+    thresh: float,
+    fill: float = np.inf,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`sparse_linear_assignment` of a cost matrix given as its listed pairs (each (row, col)
+    once); every other entry costs `fill`. No dense matrix is built: in a crowd of 200 the
+    listed pairs are a few per row."""
+    admissible = costs <= thresh
+    direct, rest_rows, rest_cols = _separate(rows[admissible], cols[admissible], shape)
+    sub = np.full((rest_rows.size, rest_cols.size), fill)
     if rest_rows.size:
-        sub, _, _ = linear_assignment(cost[np.ix_(rest_rows, rest_cols)], thresh)
-        solved = np.stack([rest_rows[sub[:, 0]], rest_cols[sub[:, 1]]], axis=1)
-        matches = np.concatenate([direct, solved]).astype(np.intp)
+        row_at = np.full(shape[0], -1)
+        row_at[rest_rows] = np.arange(rest_rows.size)
+        col_at = np.full(shape[1], -1)
+        col_at[rest_cols] = np.arange(rest_cols.size)
+        inside = (row_at[rows] >= 0) & (col_at[cols] >= 0)
+        sub[row_at[rows[inside]], col_at[cols[inside]]] = costs[inside]
+    return _join(direct, rest_rows, rest_cols, sub, thresh, shape)
+
+
+def _separate(
+    rows: IntArray, cols: IntArray, shape: tuple[int, ...]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """From the admissible pairs: the pairs alone in their row and column (matched directly),
+    and the rows and columns of the others (left to lap)."""
+    row_degree = np.bincount(rows, minlength=shape[0])
+    col_degree = np.bincount(cols, minlength=shape[1])
+    alone = (row_degree[rows] == 1) & (col_degree[cols] == 1)
+    direct = np.stack([rows[alone], cols[alone]], axis=1).astype(np.intp)
+    return direct, np.unique(rows[~alone]), np.unique(cols[~alone])
+
+
+def _join(
+    direct: IntArray,
+    rest_rows: IntArray,
+    rest_cols: IntArray,
+    sub: Array,
+    thresh: float,
+    shape: tuple[int, ...],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Solve the rest's cost matrix `sub` with lap; all matches, unmatched rows and columns."""
+    if rest_rows.size:
+        solved, _, _ = linear_assignment(sub, thresh)
+        matched = np.stack([rest_rows[solved[:, 0]], rest_cols[solved[:, 1]]], axis=1)
+        matches = np.concatenate([direct, matched]).astype(np.intp)
     else:
         matches = direct
-    row_free = np.ones(rows, bool)
+    row_free = np.ones(shape[0], bool)
     row_free[matches[:, 0]] = False
-    col_free = np.ones(cols, bool)
+    col_free = np.ones(shape[1], bool)
     col_free[matches[:, 1]] = False
     return matches, np.flatnonzero(row_free), np.flatnonzero(col_free)
 

@@ -74,6 +74,21 @@ def test_sparse_linear_assignment_finds_the_same_optimum_as_lap_on_the_full_matr
         assert len(sparse[0]) + len(sparse[1]) == n and len(sparse[0]) + len(sparse[2]) == m
 
 
+def test_pair_linear_assignment_equals_the_dense_one_on_the_listed_pairs():
+    from fairmot.tracking.matching import pair_linear_assignment, sparse_linear_assignment
+
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        n, m = rng.integers(0, 25, 2)
+        cost = rng.random((n, m))
+        cost[rng.random((n, m)) < rng.random()] = np.inf
+        rows, cols = np.nonzero(np.isfinite(cost))
+        pairs = pair_linear_assignment(rows, cols, cost[rows, cols], (n, m), 0.5)
+        dense = sparse_linear_assignment(cost, 0.5)
+        for got, want in zip(pairs, dense, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
 def test_overlapping_pairs_are_the_nonzero_entries_of_the_iou_matrix():
     from fairmot.tracking.matching import iou_matrix, overlapping_pairs
 
