@@ -170,10 +170,12 @@ def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArra
     if a.shape[0] == 0 or b.shape[0] == 0:
         empty = np.zeros(0, np.intp)
         return empty, empty, np.zeros(0)
+    size_a = a[:, 2:] - a[:, :2]
+    size_b = b[:, 2:] - b[:, :2]
     # Sweep along the axis where boxes are most spread out relative to their size (x in most
     # scenes, y in a tall stack of lanes): fewer candidates to check.
     extent = b[:, 2:].max(axis=0) - b[:, :2].min(axis=0)
-    size = (b[:, 2:] - b[:, :2]).max(axis=0)
+    size = size_b.max(axis=0)
     axis = int(np.argmax(extent / np.maximum(size, 1e-9)))
     order = np.argsort(b[:, axis], kind="stable")
     start_sorted = b[order, axis]
@@ -182,17 +184,14 @@ def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArra
     hi = np.searchsorted(start_sorted, a[:, axis + 2], side="left")
     counts = np.maximum(hi - lo, 0)
     rows = np.repeat(np.arange(a.shape[0]), counts)
-    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     cols = order[starts + np.arange(rows.size)]
+    # Both axes at once on (K,2) rows: a handful of numpy calls whatever K is.
     pa, pb = a[rows], b[cols]
-    iw = np.minimum(pa[:, 2], pb[:, 2]) - np.maximum(pa[:, 0], pb[:, 0])
-    ih = np.minimum(pa[:, 3], pb[:, 3]) - np.maximum(pa[:, 1], pb[:, 1])
-    inter = np.maximum(iw, 0.0) * np.maximum(ih, 0.0)
-    union = (
-        (pa[:, 2] - pa[:, 0]) * (pa[:, 3] - pa[:, 1])
-        + (pb[:, 2] - pb[:, 0]) * (pb[:, 3] - pb[:, 1])
-        - inter
-    )
+    overlap = np.minimum(pa[:, 2:], pb[:, 2:]) - np.maximum(pa[:, :2], pb[:, :2])
+    np.maximum(overlap, 0.0, out=overlap)
+    inter = overlap[:, 0] * overlap[:, 1]
+    union = (size_a[:, 0] * size_a[:, 1])[rows] + (size_b[:, 0] * size_b[:, 1])[cols] - inter
     iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     keep = iou > 0
     return rows[keep].astype(np.intp), cols[keep].astype(np.intp), iou[keep]
