@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 S3_SCHEME = "s3://"
+# A tracker's name (its YAML file's stem); the processing job says which names exist.
+TRACKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
 SAGEMAKER_READABLE_PREFIXES = (
     "datasets/", "models/", "videos/", "training-output/", "checkpoints/", "pretrained/",
@@ -70,6 +72,8 @@ class VideoRequest(BaseModel):
     runId: str = ""
     modelUri: str | None = None
     sceneUri: str | None = None  # default scene for a video without <stem>.scene.yaml beside it
+    # A tracker name (fairmot/tracking/configs/) for the job: FAIRMOT_TRACKER in its environment.
+    tracker: str | None = Field(None, pattern=TRACKER_NAME_PATTERN)
 
 
 class TuningSpec(BaseModel):
