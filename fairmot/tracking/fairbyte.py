@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fairmot.tracking.camera_motion import Warp, warp_blocks, warp_means
 from fairmot.tracking.config import FairByteConfig
 from fairmot.tracking.detections import Detections, FloatArray
 from fairmot.tracking.kalman import Array, KalmanFilterXYWH, from_blocks
@@ -208,6 +209,13 @@ class FairByteTracker:
             np.concatenate([c[keep], lc]),
             np.concatenate([cost[keep], reid[lr, lc]]),
         )
+
+    def compensate(self, warp: Warp) -> None:
+        """Move every track by the camera's motion since the last frame (a (2,3) affine from
+        `camera_motion.estimate_camera_motion`); call before `update` of the new frame."""
+        if len(self.ids):
+            self.means = warp_means(warp, self.means)
+            self.blocks = warp_blocks(warp, self.blocks)
 
     def update(self, detections: Detections) -> list[Track]:
         """Associate one frame's detections; returns the confirmed tracks seen in this frame."""
