@@ -92,7 +92,8 @@ def decode(
     top_k: int = DEFAULT_TOP_K,
     down_ratio: int = DEFAULT_DOWN_RATIO,
 ) -> list[Detections]:
-    """One Detections per image: boxes in original pixels, score > conf_thres, unit embeddings."""
+    """One Detections per image: boxes in original pixels, score > conf_thres, unit embeddings,
+    class ids (heatmap channels)."""
     raw = decode_raw(outputs, top_k=top_k, down_ratio=down_ratio)
     if len(letterboxes) != raw.scores.shape[0]:
         raise ValueError(
@@ -108,6 +109,8 @@ def decode(
                 boxes=boxes,
                 scores=raw.scores[i][keep].cpu().numpy().astype(np.float32),
                 embeddings=raw.embeddings[i][keep].cpu().numpy().astype(np.float32),
+                # The heatmap channel of each peak: its class, so each class gets its own tracks.
+                class_ids=raw.classes[i][keep].cpu().numpy().astype(np.int64),
             )
         )
     return result
