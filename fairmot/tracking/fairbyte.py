@@ -172,18 +172,23 @@ class FairByteTracker:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
 
     def _first_cost(
-        self, rows: IntArray, boxes: Array, embeddings: FloatArray, measurements: Array
+        self,
+        rows: IntArray,
+        overlaps: tuple[IntArray, IntArray, Array],
+        embeddings: FloatArray,
+        measurements: Array,
     ) -> tuple[IntArray, IntArray, Array]:
         """Stage-1 costs (track rows x high-score detections) as the pairs that may match:
-        (row, col, cost); every other pair is ruled out.
+        (row, col, cost); every other pair is ruled out. `overlaps` are the (row, col, IoU) of
+        the boxes that overlap.
 
         Cosine distances are computed only for pairs that can match (overlapping boxes, or lost
         tracks): in a crowd of 200 that is a few per track, not 200."""
         cfg = self.config
-        if not len(rows) or not len(boxes):
+        if not len(rows) or not len(embeddings):
             empty = np.zeros(0, np.intp)
             return empty, empty, np.zeros(0)
-        r, c, iou = overlapping_pairs(_xyxy(self.means[rows]), boxes)
+        r, c, iou = overlaps
         appearance = 1.0 - np.einsum("ij,ij->i", self.embeddings[rows[r]], embeddings[c])
         w = cfg.appearance_weight
         cost = w * appearance + (1.0 - w) * (1.0 - iou)
@@ -230,12 +235,6 @@ class FairByteTracker:
         # float32 embeddings: half the memory traffic of float64, and cosine needs no more.
         embeddings = normalise(detections.embeddings[kept])
         scores = scores32.astype(np.float64)
-        # Occluded detections: their embedding is a blend of two people.
-        r, c, iou = overlapping_pairs(boxes, boxes)
-        overlap = np.zeros(len(boxes))
-        others = r != c
-        np.maximum.at(overlap, r[others], iou[others])
-        clear = overlap <= cfg.occlusion_iou
         is_high = scores32 >= np.float32(cfg.high_thres)
         high: IntArray = np.flatnonzero(is_high)
         low: IntArray = np.flatnonzero(~is_high)
@@ -247,8 +246,22 @@ class FairByteTracker:
         pool = np.flatnonzero(self.activated)
         unconfirmed = np.flatnonzero(~self.activated)
 
+        # One sweep over the detections for both overlaps that matter: detections with each
+        # other (an occluded detection's embedding is a blend of two people) and confirmed
+        # tracks' predictions with high-score detections (stage 1's candidates).
+        r, c, iou = overlapping_pairs(np.concatenate([_xyxy(self.means[pool]), boxes]), boxes)
+        of_tracks = r < len(pool)
+        others = ~of_tracks & (r - len(pool) != c)
+        overlap = np.zeros(len(boxes))
+        np.maximum.at(overlap, r[others] - len(pool), iou[others])
+        clear = overlap <= cfg.occlusion_iou
+        high_at = np.full(len(boxes), -1)
+        high_at[high] = np.arange(high.size)
+        with_high = of_tracks & (high_at[c] >= 0)
+        overlaps = (r[with_high], high_at[c[with_high]], iou[with_high])
+
         # Stage 1: appearance and motion, confirmed (tracked and lost) tracks vs high detections.
-        pairs = self._first_cost(pool, boxes[high], embeddings[high], measurements[high])
+        pairs = self._first_cost(pool, overlaps, embeddings[high], measurements[high])
         matches, pool_left, high_left = pair_linear_assignment(
             *pairs, (len(pool), len(high)), cfg.match_thres
         )
