@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_tracking_fairbyte import frame  # (x, score, embedding) objects -> Detections
 
 from fairmot.tracking import Detections, FairByteConfig, TrackerConfig, create_tracker
 from fairmot.tracking.kalman import KalmanFilter, KalmanFilterXYWH
@@ -26,18 +27,6 @@ A = (1.0, 0.0, 0.0)
 B = (0.0, 1.0, 0.0)
 # Halfway between A and another look: close enough to A to match it in stage 1.
 D = (0.5, 0.0, float(np.sqrt(0.75)))
-
-Object = tuple[float, float, tuple[float, ...]]  # x, score, embedding
-
-
-def frame(*objects: Object) -> Detections:
-    if not objects:
-        return Detections.empty(3)
-    return Detections(
-        np.array([[x, 100, x + 40, 200] for x, _, _ in objects], np.float32),
-        np.array([s for _, s, _ in objects], np.float32),
-        np.array([e for _, _, e in objects], np.float32),
-    )
 
 
 def run(make: Callable[[], Any], frames: list[Detections]) -> list[int]:
