@@ -129,7 +129,8 @@ def decode(
     top_k: int = DEFAULT_TOP_K,
     down_ratio: int = DEFAULT_DOWN_RATIO,
 ) -> list[Detections]:
-    """One Detections per image: boxes in original pixels, score > conf_thres, unit embeddings."""
+    """One Detections per image: boxes in original pixels, score > conf_thres, unit embeddings,
+    class ids (heatmap channels)."""
     raw = _top_peaks(outputs, top_k, down_ratio)
     if len(letterboxes) != raw.scores.shape[0]:
         raise ValueError(
@@ -147,6 +148,8 @@ def decode(
                 boxes=boxes,
                 scores=raw.scores[i][keep].cpu().numpy().astype(np.float32),
                 embeddings=embeddings.cpu().numpy().astype(np.float32),
+                # The heatmap channel of each peak: its class, so each class gets its own tracks.
+                class_ids=raw.classes[i][keep].cpu().numpy().astype(np.int64),
             )
         )
     return result

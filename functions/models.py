@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from fairmot_contracts.manifest import AutoApprove, TuningSpec
 
 S3_SCHEME = "s3://"
+# A tracker's name (its YAML file's stem); the processing job says which names exist.
+TRACKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
 SAGEMAKER_READABLE_PREFIXES = (
     "datasets/", "models/", "videos/", "training-output/", "checkpoints/", "pretrained/",
@@ -73,6 +75,8 @@ class VideoRequest(BaseModel):
     runId: str = ""
     modelUri: str | None = None
     sceneUri: str | None = None  # default scene for a video without <stem>.scene.yaml beside it
+    # A tracker name (fairmot/tracking/configs/) for the job: FAIRMOT_TRACKER in its environment.
+    tracker: str | None = Field(None, pattern=TRACKER_NAME_PATTERN)
 
 
 class Dataset(BaseModel):

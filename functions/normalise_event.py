@@ -203,7 +203,13 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
         for uri in (model_uri, scene_uri):
             if isinstance(uri, str):
                 in_data_bucket(uri)
-        return VideoRequest(video=obj, runId=run_id, modelUri=model_uri, sceneUri=scene_uri)
+        return VideoRequest(
+            video=obj,
+            runId=run_id,
+            modelUri=model_uri,
+            sceneUri=scene_uri,
+            tracker=detail.get("tracker"),
+        )
     except ValidationError as error:
         raise InvalidEventError(f"malformed {detail_type} detail: {error}") from error
 

@@ -115,7 +115,7 @@ def plan(
     stem = PurePosixPath(obj.key).stem
     name = object_name(
         name_prefix(), "proc", stem, bucket=obj.bucket, key=obj.key, etag=obj.etag,
-        salt=f"{request.runId}|{model_uri}",
+        salt=f"{request.runId}|{model_uri}" + (f"|{request.tracker}" if request.tracker else ""),
     )  # fmt: skip
     duplicate = job_exists(sagemaker.describe_processing_job, ProcessingJobName=name)
     # The job writes output/<stem>/...; uploading output/ to the parent of the results prefix
@@ -160,6 +160,7 @@ def plan(
             **device_environment(instance_type),
             # results/<dir>/ is shared by every video of <dir>: each job its own manifest.
             MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
+            **({"FAIRMOT_TRACKER": request.tracker} if request.tracker else {}),
         },
         "RoleArn": env("SAGEMAKER_ROLE_ARN"),
         "Tags": pipeline_tags(meta, video=video.uri),

@@ -26,6 +26,10 @@ class ModelCard(pydantic.BaseModel):
     nID: int = pydantic.Field(0, ge=0)
     hyperparameters: dict[str, Any] = pydantic.Field(default_factory=dict)
     metrics: dict[str, float] = pydantic.Field(default_factory=dict)
+    # The tracker settings the metrics were measured with (a tracker YAML file's content, see
+    # fairmot.tracking.config_to_mapping): a model's tested tracker travels with it. None on
+    # cards written before it was recorded.
+    tracker: dict[str, Any] | None = None
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -40,6 +44,15 @@ class ModelCard(pydantic.BaseModel):
         # The backbone downsamples 5 times; other sizes misalign the upsampling neck.
         if value % 32:
             raise ValueError(f"input size {value} must be a multiple of 32")
+        return value
+
+    @pydantic.field_validator("tracker")
+    @classmethod
+    def _tracker_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from fairmot.tracking import config_from_mapping
+
+        if value is not None:
+            config_from_mapping(value, "model card tracker")  # a TrackerConfigError names the key
         return value
 
     @pydantic.field_validator("down_ratio")

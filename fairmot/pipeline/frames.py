@@ -98,17 +98,12 @@ class FramePipeline:
         self.output_filter = output_filter or OutputFilter()
         # A tracker name, YAML path or config (fairmot.tracking.create_tracker); the reference
         # `fairmot` tracker by default.
-        config = load_tracker_config(tracker_config or TrackerConfig())
-        if isinstance(config, TrackerConfig):
-            # The reference tracker's threshold is the detection threshold.
-            self.tracker_config: TrackerConfig | FairByteConfig = replace(
-                config, conf_thres=self.conf_thres
-            )
+        self.tracker_config = self._settings(tracker_config or TrackerConfig())
+        if isinstance(self.tracker_config, TrackerConfig):
             self.decode_thres = self.conf_thres
         else:
             # BYTE's low band lies below conf_thres: decode down to it.
-            self.tracker_config = config
-            self.decode_thres = min(self.conf_thres, config.low_thres)
+            self.decode_thres = min(self.conf_thres, self.tracker_config.low_thres)
         self.input_size = (self.card.input_w, self.card.input_h)
 
     def prepare(self, frame_bgr: np.ndarray) -> PreparedFrame:
@@ -143,9 +138,20 @@ class FramePipeline:
         """Detections (boxes in each frame's own pixels) of frames of any sizes and streams."""
         return self.infer([self.prepare(frame) for frame in frames_bgr])
 
-    def new_tracker(self, frame_rate: float = 30) -> ClassPools:
-        """A fresh tracker for one stream at its frame rate, thresholds from this pipeline."""
-        return create_tracker(self.tracker_config, frame_rate=max(round(frame_rate), 1))
+    def _settings(
+        self, tracker: str | Path | TrackerConfig | FairByteConfig
+    ) -> TrackerConfig | FairByteConfig:
+        config = load_tracker_config(tracker)
+        # The reference tracker's threshold is the detection threshold.
+        if isinstance(config, TrackerConfig):
+            return replace(config, conf_thres=self.conf_thres)
+        return config
+
+    def new_tracker(self, frame_rate: float = 30, tracker: str | None = None) -> ClassPools:
+        """A fresh tracker for one stream at its frame rate: this pipeline's, or the named one
+        (a stream's own choice on the endpoint), thresholds from this pipeline."""
+        config = self.tracker_config if tracker is None else self._settings(tracker)
+        return create_tracker(config, frame_rate=max(round(frame_rate), 1))
 
     def visible(self, tracks: Iterable[Track]) -> list[Track]:
         """The tracks worth reporting (size and shape filter of the reference)."""

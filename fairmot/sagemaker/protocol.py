@@ -111,6 +111,7 @@ class FrameRequest:
     frame_rate: int
     close: bool
     scene: Scene | None = None  # frame 0's analytics scene, checked here
+    tracker: str | None = None  # frame 0's tracker name (None: the endpoint's default)
 
 
 def media_type(content_type: str | None) -> str:
@@ -247,9 +248,35 @@ def parse_json_request(
         frames.append(encoded_frame(raw, f"frame_data[{index}]", max_pixels))
     _check_sizes(frames, frame_w, frame_h)
     scene = _scene(document.get("scene"), frame_id)
+    tracker = _tracker(document.get("tracker"), frame_id)
     return FrameRequest(
-        stream_id, new_session, frame_id, tuple(frames), frame_w, frame_h, frame_rate, False, scene
+        stream_id,
+        new_session,
+        frame_id,
+        tuple(frames),
+        frame_w,
+        frame_h,
+        frame_rate,
+        False,
+        scene,
+        tracker,
     )
+
+
+def _tracker(value: object, frame_id: int) -> str | None:
+    """A stream's tracker, named with its frame 0 (it holds for the whole stream). Names only
+    (fairmot/tracking/configs/): a client does not get to make the server read a file."""
+    if value is None:
+        return None
+    if frame_id != 0:
+        raise RequestError(400, "'tracker' is given with frame_id 0 and holds for the stream")
+    from fairmot.tracking import tracker_names
+
+    if value not in tracker_names():
+        raise RequestError(
+            400, f"'tracker' must be one of {', '.join(tracker_names())}, got {value!r}"
+        )
+    return str(value)
 
 
 def _scene(value: object, frame_id: int) -> Scene | None:

@@ -159,7 +159,8 @@ class TrackingService:
         assert self.worker is not None
         width, height = request.frames[0].width, request.frames[0].height
         if request.frame_id == 0:
-            tracker, next_frame = self.pipeline.new_tracker(frame_rate=request.frame_rate), 0
+            tracker = self.pipeline.new_tracker(request.frame_rate, request.tracker)
+            next_frame = 0
             analytics = new_analytics(request)
         else:
             if request.frame_id < stream.next_frame:
@@ -202,7 +203,7 @@ class TrackingService:
             frame_id = request.frame_id + i
             answer: dict[str, Any] = {
                 "frame_id": frame_id,
-                "tracks": [track_record(t.track_id, t.tlwh, t.score) for t in tracks],
+                "tracks": [track_record(t.track_id, t.tlwh, t.score, t.class_id) for t in tracks],
             }
             if analytics is not None:
                 # The frame's line events, zone entries/exits and current speeds.

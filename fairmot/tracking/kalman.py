@@ -154,17 +154,19 @@ _POS = np.arange(NDIM)
 _VEL = _POS + NDIM
 
 
-def _blocks(covariances: Array) -> tuple[Array, Array, Array]:
-    """(N,4) position variances, position-velocity covariances and velocity variances."""
-    return (
-        covariances[:, _POS, _POS],
-        covariances[:, _POS, _VEL],
-        covariances[:, _VEL, _VEL],
+def to_blocks(covariances: Array) -> Array:
+    """(N,8,8) covariances of the xywh filter -> (N,12) blocks: the 4 position variances, the 4
+    position-velocity covariances and the 4 velocity variances (every other entry is 0)."""
+    return np.concatenate(
+        [covariances[:, _POS, _POS], covariances[:, _POS, _VEL], covariances[:, _VEL, _VEL]],
+        axis=1,
     )
 
 
-def _from_blocks(p: Array, c: Array, v: Array) -> Array:
-    out = np.zeros((p.shape[0], 2 * NDIM, 2 * NDIM))
+def from_blocks(blocks: Array) -> Array:
+    """(N,12) blocks -> (N,8,8) covariances: the inverse of `to_blocks`."""
+    p, c, v = blocks[:, :NDIM], blocks[:, NDIM : 2 * NDIM], blocks[:, 2 * NDIM :]
+    out = np.zeros((blocks.shape[0], 2 * NDIM, 2 * NDIM))
     out[:, _POS, _POS] = p
     out[:, _POS, _VEL] = c
     out[:, _VEL, _POS] = c
@@ -178,37 +180,72 @@ class KalmanFilterXYWH(KalmanFilter):
     changes (people turning, partial occlusion) are followed rather than fought.
 
     With diagonal noise every coordinate evolves on its own (its position and velocity), so the
-    covariance stays four 2x2 blocks: predict, update and gating work on those in closed form,
-    the same numbers as the general matrix code at a fraction of its cost in crowds."""
+    covariance stays four 2x2 blocks: the `*_blocks` methods keep it as (N,12) rows (`to_blocks`)
+    and work on them in closed form, the same numbers as the general matrix code at a fraction of
+    its cost in crowds; the tracker holds its state in that form. The (N,8,8) methods wrap them."""
 
-    def multi_predict(self, means: Array, covariances: Array) -> tuple[Array, Array]:
-        std = self._process_std(means)
-        p, c, v = _blocks(covariances)
+    def initiate_blocks(self, measurements: Array) -> tuple[Array, Array]:
+        """Means (N,8) and covariance blocks (N,12) of new tracks from (cx, cy, w, h) rows."""
+        measurements = np.asarray(measurements, np.float64)
+        means = np.concatenate([measurements, np.zeros_like(measurements)], axis=1)
+        std = self._initiate_std(measurements)
+        blocks = np.zeros((measurements.shape[0], 3 * NDIM))
+        blocks[:, :NDIM] = std[:, :NDIM] ** 2
+        blocks[:, 2 * NDIM :] = std[:, NDIM:] ** 2
+        return means, blocks
+
+    def predict_blocks(self, means: Array, blocks: Array) -> tuple[Array, Array]:
+        """One time step ahead for every track, in block form."""
+        variance = self._process_std(means) ** 2
+        p, c, v = blocks[:, :NDIM], blocks[:, NDIM : 2 * NDIM], blocks[:, 2 * NDIM :]
         new_means = means.copy()
         new_means[:, :NDIM] += means[:, NDIM:]
-        return new_means, _from_blocks(
-            p + 2 * c + v + std[:, :NDIM] ** 2, c + v, v + std[:, NDIM:] ** 2
+        new_blocks = np.concatenate(
+            [p + 2 * c + v + variance[:, :NDIM], c + v, v + variance[:, NDIM:]], axis=1
         )
+        return new_means, new_blocks
 
-    def multi_update(
-        self, means: Array, covariances: Array, measurements: Array
+    def update_blocks(
+        self, means: Array, blocks: Array, measurements: Array
     ) -> tuple[Array, Array]:
-        p, c, v = _blocks(covariances)
+        """Track i corrected with measurement i, in block form."""
+        p, c, v = blocks[:, :NDIM], blocks[:, NDIM : 2 * NDIM], blocks[:, 2 * NDIM :]
         innovation_var = p + self._measurement_std(means) ** 2
         gain_pos, gain_vel = p / innovation_var, c / innovation_var
         innovation = np.asarray(measurements, np.float64) - means[:, :NDIM]
         new_means = means.copy()
         new_means[:, :NDIM] += gain_pos * innovation
         new_means[:, NDIM:] += gain_vel * innovation
-        return new_means, _from_blocks(p - gain_pos * p, c - gain_pos * c, v - gain_vel * c)
+        new_blocks = np.concatenate([p - gain_pos * p, c - gain_pos * c, v - gain_vel * c], axis=1)
+        return new_means, new_blocks
+
+    def gating_blocks(
+        self, means: Array, blocks: Array, measurements: Array, only_position: bool = False
+    ) -> Array:
+        """Squared Mahalanobis distances (N,M) from N tracks to M measurements, in block form."""
+        dims = 2 if only_position else NDIM
+        innovation_var = blocks[:, :NDIM] + self._measurement_std(means) ** 2
+        diff = np.asarray(measurements, np.float64)[None, :, :dims] - means[:, None, :dims]
+        return np.einsum("nmi,ni->nm", diff**2, 1.0 / innovation_var[:, :dims])
+
+    def multi_initiate(self, measurements: Array) -> tuple[Array, Array]:
+        means, blocks = self.initiate_blocks(measurements)
+        return means, from_blocks(blocks)
+
+    def multi_predict(self, means: Array, covariances: Array) -> tuple[Array, Array]:
+        new_means, blocks = self.predict_blocks(means, to_blocks(covariances))
+        return new_means, from_blocks(blocks)
+
+    def multi_update(
+        self, means: Array, covariances: Array, measurements: Array
+    ) -> tuple[Array, Array]:
+        new_means, blocks = self.update_blocks(means, to_blocks(covariances), measurements)
+        return new_means, from_blocks(blocks)
 
     def multi_gating_distance(
         self, means: Array, covariances: Array, measurements: Array, only_position: bool = False
     ) -> Array:
-        dims = 2 if only_position else NDIM
-        innovation_var = covariances[:, _POS, _POS] + self._measurement_std(means) ** 2
-        diff = np.asarray(measurements, np.float64)[None, :, :dims] - means[:, None, :dims]
-        return np.einsum("nmi,ni->nm", diff**2, 1.0 / innovation_var[:, :dims])
+        return self.gating_blocks(means, to_blocks(covariances), measurements, only_position)
 
     def _initiate_std(self, measurements: Array) -> Array:
         wh = np.concatenate([measurements[:, 2:4], measurements[:, 2:4]], axis=1)

@@ -95,30 +95,68 @@ def sparse_linear_assignment(cost: Array, thresh: float) -> tuple[IntArray, IntA
     (cost <= thresh). A pair alone in both its row and its column is a part by itself and is
     matched directly; lap solves what is left, which in a crowd is a small corner of the matrix.
     """
-    rows, cols = cost.shape
     if cost.size == 0:
-        return np.empty((0, 2), np.intp), np.arange(rows), np.arange(cols)
-    admissible = cost <= thresh
-    row_degree = admissible.sum(axis=1)
-    col_degree = admissible.sum(axis=0)
-    r, c = np.nonzero(admissible)
-    alone = (row_degree[r] == 1) & (col_degree[c] == 1)
-    direct = np.stack([r[alone], c[alone]], axis=1).astype(np.intp)
-    row_done = np.zeros(rows, bool)
-    row_done[direct[:, 0]] = True
-    col_done = np.zeros(cols, bool)
-    col_done[direct[:, 1]] = True
-    rest_rows = np.flatnonzero((row_degree > 0) & ~row_done)
-    rest_cols = np.flatnonzero((col_degree > 0) & ~col_done)
+        return np.empty((0, 2), np.intp), np.arange(cost.shape[0]), np.arange(cost.shape[1])
+    rows, cols = np.nonzero(cost <= thresh)
+    direct, rest_rows, rest_cols = _separate(rows, cols, cost.shape)
+    sub = cost[np.ix_(rest_rows, rest_cols)]
+    return _join(direct, rest_rows, rest_cols, sub, thresh, cost.shape)
+
+
+def pair_linear_assignment(
+    rows: IntArray,
+    cols: IntArray,
+    costs: Array,
+    shape: tuple[int, int],
+    thresh: float,
+    fill: float = np.inf,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`sparse_linear_assignment` of a cost matrix given as its listed pairs (each (row, col)
+    once); every other entry costs `fill`. No dense matrix is built: in a crowd of 200 the
+    listed pairs are a few per row."""
+    admissible = costs <= thresh
+    direct, rest_rows, rest_cols = _separate(rows[admissible], cols[admissible], shape)
+    sub = np.full((rest_rows.size, rest_cols.size), fill)
     if rest_rows.size:
-        sub, _, _ = linear_assignment(cost[np.ix_(rest_rows, rest_cols)], thresh)
-        solved = np.stack([rest_rows[sub[:, 0]], rest_cols[sub[:, 1]]], axis=1)
-        matches = np.concatenate([direct, solved]).astype(np.intp)
+        row_at = np.full(shape[0], -1)
+        row_at[rest_rows] = np.arange(rest_rows.size)
+        col_at = np.full(shape[1], -1)
+        col_at[rest_cols] = np.arange(rest_cols.size)
+        inside = (row_at[rows] >= 0) & (col_at[cols] >= 0)
+        sub[row_at[rows[inside]], col_at[cols[inside]]] = costs[inside]
+    return _join(direct, rest_rows, rest_cols, sub, thresh, shape)
+
+
+def _separate(
+    rows: IntArray, cols: IntArray, shape: tuple[int, ...]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """From the admissible pairs: the pairs alone in their row and column (matched directly),
+    and the rows and columns of the others (left to lap)."""
+    row_degree = np.bincount(rows, minlength=shape[0])
+    col_degree = np.bincount(cols, minlength=shape[1])
+    alone = (row_degree[rows] == 1) & (col_degree[cols] == 1)
+    direct = np.stack([rows[alone], cols[alone]], axis=1).astype(np.intp)
+    return direct, np.unique(rows[~alone]), np.unique(cols[~alone])
+
+
+def _join(
+    direct: IntArray,
+    rest_rows: IntArray,
+    rest_cols: IntArray,
+    sub: Array,
+    thresh: float,
+    shape: tuple[int, ...],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Solve the rest's cost matrix `sub` with lap; all matches, unmatched rows and columns."""
+    if rest_rows.size:
+        solved, _, _ = linear_assignment(sub, thresh)
+        matched = np.stack([rest_rows[solved[:, 0]], rest_cols[solved[:, 1]]], axis=1)
+        matches = np.concatenate([direct, matched]).astype(np.intp)
     else:
         matches = direct
-    row_free = np.ones(rows, bool)
+    row_free = np.ones(shape[0], bool)
     row_free[matches[:, 0]] = False
-    col_free = np.ones(cols, bool)
+    col_free = np.ones(shape[1], bool)
     col_free[matches[:, 1]] = False
     return matches, np.flatnonzero(row_free), np.flatnonzero(col_free)
 
@@ -132,10 +170,12 @@ def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArra
     if a.shape[0] == 0 or b.shape[0] == 0:
         empty = np.zeros(0, np.intp)
         return empty, empty, np.zeros(0)
+    size_a = a[:, 2:] - a[:, :2]
+    size_b = b[:, 2:] - b[:, :2]
     # Sweep along the axis where boxes are most spread out relative to their size (x in most
     # scenes, y in a tall stack of lanes): fewer candidates to check.
     extent = b[:, 2:].max(axis=0) - b[:, :2].min(axis=0)
-    size = (b[:, 2:] - b[:, :2]).max(axis=0)
+    size = size_b.max(axis=0)
     axis = int(np.argmax(extent / np.maximum(size, 1e-9)))
     order = np.argsort(b[:, axis], kind="stable")
     start_sorted = b[order, axis]
@@ -144,17 +184,14 @@ def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArra
     hi = np.searchsorted(start_sorted, a[:, axis + 2], side="left")
     counts = np.maximum(hi - lo, 0)
     rows = np.repeat(np.arange(a.shape[0]), counts)
-    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     cols = order[starts + np.arange(rows.size)]
+    # Both axes at once on (K,2) rows: a handful of numpy calls whatever K is.
     pa, pb = a[rows], b[cols]
-    iw = np.minimum(pa[:, 2], pb[:, 2]) - np.maximum(pa[:, 0], pb[:, 0])
-    ih = np.minimum(pa[:, 3], pb[:, 3]) - np.maximum(pa[:, 1], pb[:, 1])
-    inter = np.maximum(iw, 0.0) * np.maximum(ih, 0.0)
-    union = (
-        (pa[:, 2] - pa[:, 0]) * (pa[:, 3] - pa[:, 1])
-        + (pb[:, 2] - pb[:, 0]) * (pb[:, 3] - pb[:, 1])
-        - inter
-    )
+    overlap = np.minimum(pa[:, 2:], pb[:, 2:]) - np.maximum(pa[:, :2], pb[:, :2])
+    np.maximum(overlap, 0.0, out=overlap)
+    inter = overlap[:, 0] * overlap[:, 1]
+    union = (size_a[:, 0] * size_a[:, 1])[rows] + (size_b[:, 0] * size_b[:, 1])[cols] - inter
     iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     keep = iou > 0
     return rows[keep].astype(np.intp), cols[keep].astype(np.intp), iou[keep]

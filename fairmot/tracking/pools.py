@@ -41,6 +41,18 @@ class ClassPools:
         self.frame_id = 0
         self._next_id = 1
 
+    def compensate(self, warp: Any) -> None:
+        """Move every class's tracks by the camera's motion since the last frame (see
+        fairmot.tracking.camera_motion); only trackers with a `compensate` of their own (fairbyte)
+        support it: the `fairmot` reference has none."""
+        for pool in self.pools.values():
+            move = getattr(pool, "compensate", None)
+            if move is None:
+                raise TypeError(
+                    f"{type(pool).__name__} has no camera-motion compensation: use fairbyte"
+                )
+            move(warp)
+
     def update(self, detections: Detections) -> list[Track]:
         """Associate one frame's detections class by class; every pool sees every frame (an
         empty one when its class is absent) so its lost tracks age."""

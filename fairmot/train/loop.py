@@ -73,6 +73,7 @@ def seed_everything(seed: int) -> None:
 
 def make_card(config: TrainConfig, num_ids: int) -> Any:
     from fairmot.model import ModelCard
+    from fairmot.tracking import TrackerConfig, config_to_mapping
 
     values: dict[str, Any] = {
         "arch": config.arch,
@@ -81,6 +82,10 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
         "input_h": config.input_h,
         "nID": num_ids,
         "hyperparameters": config.as_strings(),
+        # What the job's validation tracks with (fairmot.train.validate.evaluate_model).
+        "tracker": config_to_mapping(
+            TrackerConfig(conf_thres=config.conf_thres, track_buffer=config.track_buffer)
+        ),
     }
     if config.head_conv >= 0:
         values["head_conv"] = config.head_conv

@@ -177,13 +177,19 @@ def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     path.write_text(json.dumps(data, indent=indent, separators=separators) + "\n")
 
 
-def track_record(track_id: int, tlwh: Sequence[float], score: float) -> dict[str, Any]:
-    """One reported track as tracks.json and the endpoint's answers write it."""
-    return {
+def track_record(
+    track_id: int, tlwh: Sequence[float], score: float, class_id: int | None = None
+) -> dict[str, Any]:
+    """One reported track as tracks.json and the endpoint's answers write it; the endpoint's
+    carry the track's class (tracks.json rows, read back from tracks.txt, hold none yet)."""
+    record: dict[str, Any] = {
         "track_id": int(track_id),
         "bbox": [round(float(v), 2) for v in tlwh],
         "score": round(float(score), 4),
     }
+    if class_id is not None:
+        record["class_id"] = int(class_id)
+    return record
 
 
 def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class GatedModel:
     def prepare(self, frame: np.ndarray) -> int:
         return int(frame[0, 0, 0])
 
-    def new_tracker(self, frame_rate: float) -> list[int]:
+    def new_tracker(self, frame_rate: float, tracker: str | None = None) -> list[int]:
         return []
 
     def infer(self, prepared: list[int]) -> list[int]:

@@ -92,7 +92,8 @@ def test_notebook_client_gets_stable_ids(
         assert answer["frames"][0]["frame_id"] == frame_id
         track = (answer["frames"][0]["tracks"] or [None])[0]
         if track is not None:
-            assert set(track) == {"track_id", "bbox", "score"} and len(track["bbox"]) == 4
+            assert set(track) == {"track_id", "bbox", "score", "class_id"}
+            assert len(track["bbox"]) == 4 and track["class_id"] == 0
         got.append(ids(answer))
     assert got == expected
     # Stable: the people of frame 1 keep their ids for several frames.
@@ -134,6 +135,33 @@ def expected_from(files: list[Path], serve_url: str) -> list[list[int]]:
         assert status == 200
         out.append(ids(answer))
     return out
+
+
+@pytest.mark.parametrize("name", ["fairbyte", "fairmot"])
+def test_a_stream_names_its_tracker_on_frame_0(
+    serve_url: str, model_dir: Path, tiny_dataset: Path, name: str
+) -> None:
+    from fairmot.model import load_artifact
+    from fairmot.pipeline import FramePipeline
+
+    pipeline = FramePipeline(load_artifact(model_dir), batch_size=4)
+    frames = [cv2.imread(str(p)) for p in frame_files(tiny_dataset)]
+    tracks = pipeline.track_frames(frames, pipeline.new_tracker(30, name))
+    want = [sorted(t.track_id for t in per_frame) for per_frame in tracks]
+    got = []
+    for frame_id, path in enumerate(frame_files(tiny_dataset)):
+        extra = {"tracker": name} if frame_id == 0 else {}
+        status, answer, _ = post(
+            serve_url, notebook_request(path, frame_id, stream_id=name, **extra)
+        )
+        assert status == 200, answer
+        got.append(ids(answer))
+    assert got == want
+    path = frame_files(tiny_dataset)[0]
+    status, body, _ = post(serve_url, notebook_request(path, 0, stream_id="t", tracker="x.yaml"))
+    assert status == 400 and "'tracker' must be one of fairbyte, fairmot" in body["error"]
+    status, body, _ = post(serve_url, notebook_request(path, 1, stream_id=name, tracker=name))
+    assert status == 400 and "frame_id 0" in body["error"]
 
 
 def test_client_errors(serve_url: str, tiny_dataset: Path) -> None:

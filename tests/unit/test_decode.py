@@ -12,6 +12,8 @@ from fairmot.letterbox import Letterbox
 
 LOGIT_09 = float(np.log(0.9 / 0.1))
 LOGIT_06 = float(np.log(0.6 / 0.4))
+# The network input is the image itself (24x16, no scaling or padding).
+SAME = Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0, out_w=24, out_h=16, src_w=24, src_h=16)
 
 
 def _outputs() -> dict[str, torch.Tensor]:
@@ -60,6 +62,20 @@ def test_decode_thresholds_and_maps_back_through_the_letterbox() -> None:
     assert np.linalg.norm(dets.embeddings, axis=1) == pytest.approx([1.0])
     (both,) = decode(_outputs(), [box], conf_thres=0.5)
     assert len(both) == 2
+
+
+def test_each_detection_carries_its_heatmap_channel_as_class_id() -> None:
+    outputs = _outputs()
+    single = decode(outputs, [SAME], conf_thres=0.5)[0]
+    assert single.class_ids is not None and single.class_ids.tolist() == [0, 0]
+    # A second class: the 0.6 peak moves to channel 1 (a cart, say).
+    hm = torch.full((1, 2, 4, 6), -10.0)
+    hm[0, 0] = outputs["hm"][0, 0]
+    hm[0, 1, 2, 4], hm[0, 0, 2, 4] = LOGIT_06, -10.0
+    (dets,) = decode({**outputs, "hm": hm}, [SAME], conf_thres=0.5)
+    assert dets.scores.tolist() == pytest.approx([0.9, 0.6], rel=1e-5)
+    assert dets.class_ids is not None and dets.class_ids.tolist() == [0, 1]
+    np.testing.assert_allclose(dets.boxes, single.boxes)
 
 
 def test_decode_one_result_per_image_and_rejects_mismatched_letterboxes() -> None:

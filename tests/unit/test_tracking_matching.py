@@ -59,19 +59,37 @@ def _matching_cost(cost, matches, thresh):
     return sum(cost[i, j] for i, j in matches) + thresh / 2 * unmatched
 
 
-def test_sparse_linear_assignment_finds_the_same_optimum_as_lap_on_the_full_matrix():
-    from fairmot.tracking.matching import sparse_linear_assignment
-
-    rng = np.random.default_rng(0)
-    for _ in range(300):
+def random_sparse_costs(rng, count=300):
+    """Cost matrices up to 24x24 with a random share of pairs ruled out (inf)."""
+    for _ in range(count):
         n, m = rng.integers(0, 25, 2)
         cost = rng.random((n, m))
         cost[rng.random((n, m)) < rng.random()] = np.inf
+        yield cost
+
+
+def test_sparse_linear_assignment_finds_the_same_optimum_as_lap_on_the_full_matrix():
+    from fairmot.tracking.matching import sparse_linear_assignment
+
+    for cost in random_sparse_costs(np.random.default_rng(0)):
+        n, m = cost.shape
         full = linear_assignment(cost, 0.5)
         sparse = sparse_linear_assignment(cost, 0.5)
         assert np.isclose(_matching_cost(cost, sparse[0], 0.5), _matching_cost(cost, full[0], 0.5))
         assert (cost[sparse[0][:, 0], sparse[0][:, 1]] <= 0.5).all()
         assert len(sparse[0]) + len(sparse[1]) == n and len(sparse[0]) + len(sparse[2]) == m
+
+
+def test_pair_linear_assignment_equals_the_dense_one_on_the_listed_pairs():
+    from fairmot.tracking.matching import pair_linear_assignment, sparse_linear_assignment
+
+    for cost in random_sparse_costs(np.random.default_rng(2)):
+        n, m = cost.shape
+        rows, cols = np.nonzero(np.isfinite(cost))
+        pairs = pair_linear_assignment(rows, cols, cost[rows, cols], (n, m), 0.5)
+        dense = sparse_linear_assignment(cost, 0.5)
+        for got, want in zip(pairs, dense, strict=True):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_overlapping_pairs_are_the_nonzero_entries_of_the_iou_matrix():
