@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, request_check, timing_seam
-from fairmot.local.deployer import DeployedStack, Deployer
+from fairmot.local import (
+    asl_seam,
+    deployer,
+    eventbridge_seam,
+    lambda_seam,
+    request_check,
+    timing_seam,
+)
+from fairmot.local.deployer import REGION, DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.seam import Patches, check_moto_version
-from fairmot.local.template import REGION
 
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -104,7 +110,7 @@ class LocalAws:
         try:
             self._start_moto()
             self._install_seams()
-            deployer = Deployer(
+            self.stack = Deployer(
                 self.settings.template,
                 self.session(),
                 stack_name=self.settings.stack_name,
@@ -113,8 +119,8 @@ class LocalAws:
                     **LAMBDA_LOCAL_ENVIRONMENT,
                     **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),
                 },
-            )
-            self.stack = deployer.deploy()
+                endpoint_url=self.endpoint_url,
+            ).deploy()
         except BaseException:
             self.close()
             raise
@@ -146,6 +152,7 @@ class LocalAws:
         work = self.settings.work_dir
         request_check.install(self.patches, self.requests)
         lambda_seam.install(self.patches)
+        deployer.install(self.patches)
         asl_seam.install(self.patches)
         eventbridge_seam.install(self.patches, self.published)
         timing_seam.install(self.patches, self.settings.wait_scale)
