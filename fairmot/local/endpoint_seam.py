@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command, s3_parts
+from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command
 from fairmot.local.seam import Patches
+from fairmot.upload import s3_parts
 
 START_TIMEOUT_S = 120.0  # model load on CPU; SageMaker itself allows minutes
 INVOKE_TIMEOUT_S = 60.0  # SageMaker's InvokeEndpoint limit

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from fairmot.aws import request_check
 from fairmot.local import (
     asl_seam,
     deployer,
     eventbridge_seam,
     lambda_seam,
-    request_check,
     timing_seam,
 )
 from fairmot.local.deployer import REGION, DeployedStack, Deployer
@@ -150,7 +150,7 @@ class LocalAws:
 
     def _install_seams(self) -> None:
         work = self.settings.work_dir
-        request_check.install(self.patches, self.requests)
+        self.patches.undo_steps.append(request_check.install(self.requests))
         lambda_seam.install(self.patches)
         deployer.install(self.patches)
         asl_seam.install(self.patches)
