@@ -1,22 +1,35 @@
-"""What an operator asks of a stack, local or deployed: status, histories, invoke, upload.
+"""What an operator asks of a stack, local or deployed: status, histories, invoke, upload, and
+waiting for the workflows an upload or an event started.
 
-Each verb reads through a `ConsoleSource` (fairmot.console.source: boto3 clients, the state
-machines, bucket and logs of one stack), so `fairmot local status|logs|invoke|upload` ask the
-same of the local stack as they would of a deployed one.
+Each verb reads through boto3 clients (a `ConsoleSource`: the clients, state machines, bucket
+and logs of one stack; or anything with `client(service)`, as the local stack), so `fairmot
+local status|logs|invoke|upload`, the demo and the workflow tests ask the same of the local
+stack as they would of a deployed one.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fairmot.console.source import ConsoleSource
 from fairmot.upload import s3_parts
 
 ACTIVE_JOB = {"InProgress", "Stopping"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv"}
+TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class Clients(Protocol):
+    def client(self, service: str) -> Any: ...
+
+
+class WorkflowError(RuntimeError):
+    """A workflow ended other than as expected; the message says where and why."""
 
 
 def _clock(iso: str | None) -> str:
@@ -130,3 +143,95 @@ def upload(
         raise ValueError(f"{source}: no such file or folder")
     target.client("s3").upload_file(str(source), bucket, key)
     return f"s3://{bucket}/{key}"
+
+
+# ---- workflows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """One finished execution and the result event it published."""
+
+    execution_arn: str
+    status: str
+    output: dict[str, Any] | None
+    failure: str | None
+
+
+def wait_for_execution(stack: Clients, arn: str, timeout_s: float = 600.0) -> dict[str, Any]:
+    """Poll describe_execution until the execution ends; return the description."""
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        if description["status"] in TERMINAL_EXECUTION:
+            return description
+        if time.monotonic() > deadline:
+            raise WorkflowError(f"execution {arn} still {description['status']} after {timeout_s}s")
+        time.sleep(0.5)
+
+
+def wait_for_new_execution(
+    stack: Clients, state_machine_arn: str, known: int = 0, timeout_s: float = 60.0
+) -> dict[str, Any]:
+    """Wait until the state machine has more than `known` executions; return the newest."""
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+        if len(found) > known:
+            return dict(max(found, key=lambda e: e["startDate"]))
+        time.sleep(0.2)
+    raise WorkflowError(
+        f"no execution of {state_machine_arn.rsplit(':', 1)[-1]} started within {timeout_s}s: "
+        "was the triggering event delivered? (check the rule's pattern and the object key)"
+    )
+
+
+def failure_of(stack: Clients, arn: str) -> str:
+    """The error and cause of a failed execution, from its history."""
+    sfn = stack.client("stepfunctions")
+    history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
+    for event in history:
+        for key, value in event.items():
+            if key.endswith("EventDetails") and isinstance(value, dict) and "error" in value:
+                return f"{value.get('error')}: {value.get('cause', '')}"
+    return "unknown failure"
+
+
+def wait_for_workflow(
+    stack: Clients, state_machine_arn: str, *, known: int, timeout_s: float
+) -> WorkflowRun:
+    """Wait for the state machine's next execution (after `known` ones) to end."""
+    arn = wait_for_new_execution(stack, state_machine_arn, known=known)["executionArn"]
+    description = wait_for_execution(stack, arn, timeout_s=timeout_s)
+    status = description["status"]
+    output = json.loads(description["output"]) if description.get("output") else None
+    failure = None if status == "SUCCEEDED" else failure_of(stack, arn)
+    return WorkflowRun(arn, status, output, failure)
+
+
+def result_queue_url(outputs: Mapping[str, Any]) -> str:
+    """The example consumer queue (the ResultsQueueUrl output): the rule on the bus targets it."""
+    for name, value in outputs.items():
+        if name.lower().startswith("results") and name.endswith("QueueUrl"):
+            return str(value)
+    raise WorkflowError(f"the stack has no results queue output: {list(outputs)}")
+
+
+def consumer_events(stack: Clients, queue_url: str, *, wait_s: float = 0.5) -> list[dict[str, Any]]:
+    """Drain the example consumer queue: the EventBridge events (envelope and detail)."""
+    sqs = stack.client("sqs")
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + wait_s
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        for message in messages:
+            events.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if not messages and time.monotonic() > deadline:
+            return events
+        if not messages:
+            time.sleep(0.2)

@@ -49,6 +49,18 @@ _KINDS = {
     "AWS::Lambda::Function": "functions",
     "AWS::StepFunctions::StateMachine": "state_machines",
 }
+# Physical names as `STACK-Logical`, without CloudFormation's random suffix, as local mode has
+# always named them: README's `s3://fairmot-databucket/...` and an operator can name them.
+_NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
@@ -172,17 +184,22 @@ class Deployer:
         resources: dict[str, Any] = self.template["Resources"]
         supported = _supported_types()
         for logical, spec in list(resources.items()):
-            kind = spec["Type"]
+            kind, properties = spec["Type"], spec.setdefault("Properties", {})
             if kind in NO_LOCAL_EFFECT:
                 self.stack.skipped[logical] = kind
                 del resources[logical]
-            elif kind not in supported:
+                continue
+            if kind not in supported:
                 raise TemplateError(
                     f"{logical}: local mode cannot provide {kind} (moto's CloudFormation has no "
                     "model for it); add it to NO_LOCAL_EFFECT only if it changes nothing offline"
                 )
-            elif kind == "AWS::StepFunctions::StateMachine":
-                properties = spec["Properties"]
+            if kind in _NAME_PROPERTIES:
+                name = f"{self.stack.name}-{logical}"[:64]  # IAM's and EventBridge's limit
+                properties.setdefault(
+                    _NAME_PROPERTIES[kind], name.lower() if kind == "AWS::S3::Bucket" else name
+                )
+            if kind == "AWS::StepFunctions::StateMachine":
                 values = properties.pop("DefinitionSubstitutions", None) or {}
                 properties["DefinitionString"] = _substitute(properties["DefinitionString"], values)
         self._upload_placeholders(resources)

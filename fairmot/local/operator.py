@@ -72,10 +72,12 @@ class RunningStack:
         return session.client(service, endpoint_url=self.endpoint_url)
 
     def results_queue_url(self) -> str | None:
-        for name, value in (self.description.get("outputs") or {}).items():
-            if name.lower().startswith("results") and name.endswith("QueueUrl"):
-                return str(value)
-        return None
+        from fairmot.operator import WorkflowError, result_queue_url
+
+        try:
+            return result_queue_url(self.description.get("outputs") or {})
+        except WorkflowError:
+            return None
 
     def function_name(self, name: str) -> str:
         """A function's physical name from its logical id (or its physical name as given)."""

@@ -12,20 +12,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from fairmot.aws import request_check
-from fairmot.local import (
-    asl_seam,
-    deployer,
-    eventbridge_seam,
-    lambda_seam,
-    timing_seam,
-)
+from fairmot.local import asl_seam, deployer, eventbridge_seam, lambda_seam, timing_seam
 from fairmot.local.deployer import REGION, DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
@@ -50,11 +43,6 @@ QUIET_LAMBDA_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-
-class WorkflowError(RuntimeError):
-    """A workflow ended other than as expected; the message says where and why."""
 
 
 @dataclass
@@ -199,46 +187,3 @@ class LocalAws:
             return self.session().client(
                 service, region_name=REGION, endpoint_url=self.endpoint_url
             )
-
-    def wait_for_execution(self, arn: str, timeout_s: float = 600.0) -> dict[str, Any]:
-        """Poll describe_execution until the execution ends; return the description."""
-        sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout_s
-        while True:
-            description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-            if description["status"] in TERMINAL_EXECUTION:
-                return description
-            if time.monotonic() > deadline:
-                raise WorkflowError(
-                    f"execution {arn} still {description['status']} after {timeout_s}s"
-                )
-            time.sleep(0.5)
-
-    def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        return list(sfn.list_executions(stateMachineArn=state_machine_arn)["executions"])
-
-    def wait_for_new_execution(
-        self, state_machine_arn: str, known: int = 0, timeout_s: float = 60.0
-    ) -> dict[str, Any]:
-        """Wait until the state machine has more than `known` executions; return the newest."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = self.executions(state_machine_arn)
-            if len(found) > known:
-                return max(found, key=lambda e: e["startDate"])
-            time.sleep(0.2)
-        raise WorkflowError(
-            f"no execution of {state_machine_arn.rsplit(':', 1)[-1]} started within {timeout_s}s: "
-            "was the triggering event delivered? (check the rule's pattern and the object key)"
-        )
-
-    def failure_of(self, arn: str) -> str:
-        """The error and cause of a failed execution, from its history."""
-        sfn = self.client("stepfunctions")
-        history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
-        for event in history:
-            for key, value in event.items():
-                if key.endswith("EventDetails") and isinstance(value, dict) and "error" in value:
-                    return f"{value.get('error')}: {value.get('cause', '')}"
-        return "unknown failure"
