@@ -113,8 +113,8 @@ def _job_printer() -> Callable[[str, str], None]:
 
 
 def make_dataset(config: DemoConfig, work: Path) -> Path:
-    from fairmot.data import generate_dataset, read_manifest, write_manifest
-    from fairmot.train.recipes import recipe
+    from fairmot.commands.synth import training_options
+    from fairmot.data import generate_dataset
 
     size = config.size
     dataset = generate_dataset(
@@ -127,11 +127,7 @@ def make_dataset(config: DemoConfig, work: Path) -> Path:
         name=DATASET_NAME,
         progress=True,
     )
-    manifest = read_manifest(dataset)
-    hyperparameters = {**recipe(size.recipe), **manifest.hyperparameters}
-    write_manifest(
-        dataset, manifest.model_copy(update={"hyperparameters": hyperparameters, "deploy": True})
-    )
+    training_options(Path(dataset), size.recipe, deploy=True)
     return Path(dataset)
 
 

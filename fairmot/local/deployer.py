@@ -21,6 +21,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,28 +158,23 @@ def _supported_types() -> set[str]:
 
 
 class Deployer:
-    """Creates a template's resources as one moto CloudFormation stack through `session`."""
+    """Creates a template's resources as one moto CloudFormation stack with `client(service)`."""
 
     def __init__(
         self,
         template_path: Path,
-        session: Any,
+        client: Callable[[str], Any],
         *,
         stack_name: str = "fairmot",
         parameters: dict[str, str] | None = None,
         extra_environment: dict[str, str] | None = None,
-        endpoint_url: str | None = None,
     ) -> None:
         self.base_dir = template_path.parent
         self.parameters = dict(parameters or {})
         self.template = translate(template_path, self.parameters, local_parameter_value)
-        self.session = session
-        self.endpoint_url = endpoint_url
+        self.client = client
         self.stack = DeployedStack(stack_name)
         self.extra_environment = extra_environment or {}
-
-    def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
 
     def deploy(self) -> DeployedStack:
         resources: dict[str, Any] = self.template["Resources"]

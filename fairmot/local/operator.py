@@ -14,15 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairmot.local.daemon import STATE_FILE, running_pid
+from fairmot.local.stack import FAKE_CREDENTIALS
 
 if TYPE_CHECKING:
     from fairmot.console.source import ConsoleSource
-
-TEST_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 class StackNotRunning(RuntimeError):
@@ -59,15 +54,15 @@ class RunningStack:
 
     def environment(self) -> dict[str, str]:
         """What a shell needs for boto3 and the AWS CLI to reach this stack."""
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, **TEST_CREDENTIALS}
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, **FAKE_CREDENTIALS}
 
     def client(self, service: str) -> Any:
         import boto3
 
         session: Any = boto3.Session(
-            region_name=TEST_CREDENTIALS["AWS_DEFAULT_REGION"],
-            aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
         return session.client(service, endpoint_url=self.endpoint_url)
 

@@ -29,7 +29,7 @@ MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
-_FAKE_CREDENTIALS = {
+FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -94,20 +94,19 @@ class LocalAws:
     def __enter__(self) -> LocalAws:
         check_moto_version()
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
-        self._set_env(_FAKE_CREDENTIALS)
+        self._set_env(FAKE_CREDENTIALS)
         try:
             self._start_moto()
             self._install_seams()
             self.stack = Deployer(
                 self.settings.template,
-                self.session(),
+                self.client,
                 stack_name=self.settings.stack_name,
                 parameters=self.settings.parameters,
                 extra_environment={
                     **LAMBDA_LOCAL_ENVIRONMENT,
                     **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),
                 },
-                endpoint_url=self.endpoint_url,
             ).deploy()
         except BaseException:
             self.close()
@@ -175,15 +174,11 @@ class LocalAws:
         self._saved_env.clear()
 
     # ---- clients and helpers -------------------------------------------------------------
-    def session(self) -> Any:
-        import boto3
-
-        return boto3.Session(region_name=REGION)
-
     _client_lock = threading.Lock()
 
     def client(self, service: str) -> Any:
+        import boto3
+
         with self._client_lock:  # boto3's default session is not thread-safe to create clients
-            return self.session().client(
-                service, region_name=REGION, endpoint_url=self.endpoint_url
-            )
+            session = boto3.Session(region_name=REGION)
+            return session.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
