@@ -39,11 +39,19 @@ class UploadReport:
     manifest_uri: str
 
 
+def s3_parts(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key)."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an S3 URI: {uri}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
 def parse_destination(destination: str) -> tuple[str, str]:
     """`s3://bucket/datasets/NAME[/]` -> (bucket, "datasets/NAME/")."""
     if not destination.startswith("s3://"):
         raise ValueError(f"{destination!r}: the destination must be s3://BUCKET/datasets/NAME")
-    bucket, _, key = destination[len("s3://") :].partition("/")
+    bucket, key = s3_parts(destination)
     prefix = key.strip("/") + "/"
     parts = prefix.split("/")
     if not bucket or not prefix.startswith(DATASETS_PREFIX) or len(parts) != 3 or not parts[1]:

@@ -186,7 +186,8 @@ def run_env(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import status_lines, wait_until_idle
+    from fairmot.local.operator import view
+    from fairmot.operator import status_lines, wait_until_idle
 
     stack = _running(args.state_dir)
     if stack is None:
@@ -194,18 +195,19 @@ def run_status(args: argparse.Namespace) -> int:
     failed: list[str] = []
     if args.wait is not None:
         try:
-            failed = wait_until_idle(stack, args.wait)
+            failed = wait_until_idle(view(stack), args.wait)
         except TimeoutError as error:
             print(f"fairmot local status: {error}", file=sys.stderr)
             return 1
-    print("\n".join(status_lines(stack)))
+    print("\n".join(status_lines(view(stack))))
     if failed:
         print(f"failed: {', '.join(failed)} (see `fairmot local logs NAME`)", file=sys.stderr)
     return 1 if failed else 0
 
 
 def run_logs(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import execution_lines, job_log
+    from fairmot.local.operator import job_log, view
+    from fairmot.operator import execution_lines
 
     stack = _running(args.state_dir)
     if stack is None:
@@ -213,7 +215,7 @@ def run_logs(args: argparse.Namespace) -> int:
     log = job_log(stack, args.name)
     lines = log.read_text(errors="replace").splitlines() if log else None
     if lines is None:
-        lines = execution_lines(stack, args.name)
+        lines = execution_lines(view(stack), args.name)
     if lines is None:
         print(f"no job, endpoint or execution named {args.name!r}", file=sys.stderr)
         return 1
@@ -222,14 +224,15 @@ def run_logs(args: argparse.Namespace) -> int:
 
 
 def run_invoke(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import invoke
+    from fairmot.local.operator import view
+    from fairmot.operator import invoke
 
     stack = _running(args.state_dir)
     if stack is None:
         return 1
     try:
         event = json.loads(args.event.read_text())
-        payload, error = invoke(stack, args.function, event)
+        payload, error = invoke(view(stack), stack.function_name(args.function), event)
     except (OSError, ValueError, KeyError) as problem:
         print(f"fairmot local invoke: {problem}", file=sys.stderr)
         return 2
@@ -238,13 +241,15 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_upload(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import upload
+    from fairmot.local.operator import view
+    from fairmot.operator import upload
 
     stack = _running(args.state_dir)
     if stack is None:
         return 1
     try:
-        print(f"uploaded {upload(stack, args.source, args.destination, args.fps)}")
+        sent = upload(view(stack), args.source, args.destination, stack.work_dir, args.fps)
+        print(f"uploaded {sent}")
     except ValueError as error:
         print(f"fairmot local upload: {error}", file=sys.stderr)
         return 2

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             analytics=args.analytics,
         )
         if args.recipe or args.deploy:
-            _training_options(out, args.recipe, args.deploy)
+            training_options(out, args.recipe, args.deploy)
     except ValueError as error:
         print(f"fairmot synth: {error}", file=sys.stderr)
         return 2
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_options(dataset: Path, recipe_name: str | None, deploy: bool) -> None:
+def training_options(dataset: Path, recipe_name: str | None, deploy: bool) -> None:
     """Put a recipe and `deploy` into manifest.json, as an uploaded dataset carries them."""
     from fairmot.data import read_manifest, write_manifest
     from fairmot.train.recipes import recipe

@@ -2,14 +2,15 @@
 state machines, Lambda handlers and container entry points.
 
 - `stack.LocalAws`: moto in-process or as a loopback server, the seams, template.yaml deployed.
-- `sam` / `deployer` / `template`: the SAM translator's CloudFormation created in moto,
-  intrinsics resolved; a resource type local mode cannot provide fails the deployment.
+- `sam` / `deployer`: the SAM translator's CloudFormation, created by moto's CloudFormation as
+  one stack; a resource type local mode cannot provide fails the deployment.
 - Seams (each patches moto at one named internal; `seam.Patches` undoes them):
   `lambda_seam` (Lambda invoke -> handler in-process, Timeout enforced), `sagemaker_seam`
   (training and processing jobs as local processes), `tuning_seam` (tuning jobs: parallel
   children, searched ranges), `sync_seam` (`.sync`), `endpoint_seam` (endpoints -> local
   `serve`), `eventbridge_seam` (rules -> Step Functions/Lambda targets, published events logged),
   `asl_seam` (`"RoleArn.$"` in Parameters), `timing_seam` (Wait/Retry seconds scaled).
-- `demo`: `fairmot local demo`; `daemon`: `fairmot local up/down`; `operator`: what `fairmot
-  local env|status|logs|invoke|upload` and the console ask of a running stack.
+- `demo`: `fairmot local demo`; `daemon`: `fairmot local up/down`; `operator`: the running
+  stack `fairmot local env|status|logs|invoke|upload` and the console read (the verbs themselves,
+  which work on a deployed stack too, are in `fairmot.operator`).
 """

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fairmot.local.stack import LocalAws, LocalSettings, WorkflowError
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.local.stack import LocalAws, LocalSettings
+from fairmot.operator import WorkflowError, consumer_events, result_queue_url, wait_for_workflow
 
 DATASET_NAME = "demo"
 VIDEO_KEY = "videos/demo/heldout.mp4"
@@ -113,8 +113,8 @@ def _job_printer() -> Callable[[str, str], None]:
 
 
 def make_dataset(config: DemoConfig, work: Path) -> Path:
-    from fairmot.data import generate_dataset, read_manifest, write_manifest
-    from fairmot.train.recipes import recipe
+    from fairmot.commands.synth import training_options
+    from fairmot.data import generate_dataset
 
     size = config.size
     dataset = generate_dataset(
@@ -127,20 +127,14 @@ def make_dataset(config: DemoConfig, work: Path) -> Path:
         name=DATASET_NAME,
         progress=True,
     )
-    manifest = read_manifest(dataset)
-    hyperparameters = {**recipe(size.recipe), **manifest.hyperparameters}
-    write_manifest(
-        dataset, manifest.model_copy(update={"hyperparameters": hyperparameters, "deploy": True})
-    )
+    training_options(Path(dataset), size.recipe, deploy=True)
     return Path(dataset)
 
 
 def make_heldout_video(config: DemoConfig, work: Path) -> tuple[Path, Path]:
     """A synthetic sequence with a new seed, as an mp4, and its ground-truth file."""
-    import cv2
-
     from fairmot.data import generate_dataset, read_sequence
-    from fairmot.video import VideoWriter
+    from fairmot.operator import encode_frames
 
     size = config.size
     root = generate_dataset(
@@ -154,15 +148,8 @@ def make_heldout_video(config: DemoConfig, work: Path) -> tuple[Path, Path]:
     )
     seq_dir = next(p for p in Path(root).iterdir() if (p / "seqinfo.ini").exists())
     sequence = read_sequence(seq_dir)
-    video = work / "heldout.mp4"
-    with VideoWriter(
-        video, fps=sequence.frame_rate, width=sequence.width, height=sequence.height
-    ) as writer:
-        for frame in range(1, sequence.length + 1):
-            image = cv2.imread(str(sequence.image_path(frame)))
-            if image is None:
-                raise FileNotFoundError(sequence.image_path(frame))
-            writer.write(image)
+    # Frames are numbered 000001...: name order is frame order.
+    video = encode_frames(seq_dir / sequence.im_dir, work / "heldout.mp4", sequence.frame_rate)
     return video, seq_dir / "gt" / "gt.txt"
 
 
@@ -216,7 +203,7 @@ def run_demo(config: DemoConfig) -> int:
         with LocalAws(settings) as aws:
             assert aws.stack is not None
             bucket = aws.stack.bucket
-            queue = result_queue_url(aws)
+            queue = result_queue_url(aws.stack.outputs)
             sm_training = aws.stack.state_machine("training")
             sm_deploy = aws.stack.state_machine("deploy")
             sm_batch = aws.stack.state_machine("batch")

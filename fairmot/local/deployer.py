@@ -1,12 +1,18 @@
-"""Deploy template.yaml into moto: the SAM translator's CloudFormation, resource by resource.
+"""Deploy template.yaml into moto's own CloudFormation: the SAM translator's output, one stack.
 
 `sam.translate` turns the template into plain CloudFormation (SAM's Globals, Events, policy
-templates and generated roles included, as on AWS). This orders the resources by their
-Ref/GetAtt/Sub/DependsOn dependencies and creates each in moto with boto3: buckets (EventBridge
-notifications on), event buses, rules and their targets, SQS queues, SNS topics, IAM roles,
-Lambda functions and layers (registered with the Lambda seam from their local folders) and state
-machines (DefinitionSubstitutions resolved). Types with no effect offline (policies, alarms, log
-groups, permissions) are listed as skipped; any other type fails the deployment by name.
+templates and generated roles included, as on AWS); moto's `create_stack` creates the resources
+and resolves the intrinsics. What moto's CloudFormation does not do is done here, loudly:
+- a type moto has no model for it skips with a warning: here it fails the deployment by name,
+  unless it changes nothing offline (NO_LOCAL_EFFECT), then it is left out before create_stack;
+- moto ignores a state machine's DefinitionSubstitutions: they are applied to the translator's
+  DefinitionString as CloudFormation applies them (a Fn::Join of text and values);
+- moto ignores a bucket's versioning and notifications: they are put after create_stack;
+- moto resolves `!Ref` of a layer version or an event bus to the object itself (the physical id
+  it reads is missing from those models), and creates state machines in the backend that its
+  Step Functions interpreter does not read: `install` corrects both (SEAM, undone as the others);
+- Lambda code comes from local folders: moto gets a placeholder zip at each artifact key, and
+  the Lambda seam runs the handler from the folder.
 """
 
 from __future__ import annotations
@@ -15,31 +21,50 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
 from fairmot.local import lambda_seam
-from fairmot.local.sam import local_artifact, translate
-from fairmot.local.template import ACCOUNT_ID, REGION, Resolver, TemplateError, load_template
+from fairmot.local.sam import LOCAL_CODE_BUCKET, TemplateError, local_artifact, translate
+from fairmot.local.seam import Patches
 
-_SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9_]+)(?:\.[A-Za-z0-9_.]+)?\}")
-# Resource types that change nothing local mode does: access policies and permissions (moto does
-# not enforce IAM), alarms and log groups (nothing offline watches them).
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+# Types moto's CloudFormation has no model for that change nothing local mode does: access
+# policies (moto does not enforce IAM), alarms and their e-mail subscriptions (nothing offline
+# watches or mails).
 NO_LOCAL_EFFECT = {
     "AWS::S3::BucketPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::Lambda::Permission",
     "AWS::CloudWatch::Alarm",
-    "AWS::Logs::LogGroup",
     # No clock fires schedules offline: tests start the scheduled workflow themselves.
     "AWS::Scheduler::Schedule",
 }
+# Stack resource type -> the DeployedStack field that lists its physical ids.
+_KINDS = {
+    "AWS::S3::Bucket": "buckets",
+    "AWS::Events::EventBus": "buses",
+    "AWS::SQS::Queue": "queues",
+    "AWS::Lambda::Function": "functions",
+    "AWS::StepFunctions::StateMachine": "state_machines",
+}
+# Physical names as `STACK-Logical`, without CloudFormation's random suffix, as local mode has
+# always named them: README's `s3://fairmot-databucket/...` and an operator can name them.
+_NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+_SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 @dataclass
@@ -50,11 +75,8 @@ class DeployedStack:
     buckets: dict[str, str] = field(default_factory=dict)
     buses: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
-    topics: dict[str, str] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
-    rules: dict[str, str] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> type
 
@@ -85,29 +107,6 @@ class DeployedStack:
         return next(iter(self.buses.values()))
 
 
-def _dependencies(node: Any, names: set[str]) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str) and value in names:
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                target = value.split(".")[0] if isinstance(value, str) else value[0]
-                if target in names:
-                    found.add(target)
-            elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                found |= {m for m in _SUB_NAMES.findall(text) if m in names}
-                if not isinstance(value, str):
-                    found |= _dependencies(value[1], names)
-            else:
-                found |= _dependencies(value, names)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _dependencies(item, names)
-    return found
-
-
 def local_parameter_value(name: str) -> str:
     """A value for a parameter with no Default: nothing reads it offline but it must resolve."""
     if name.endswith("ImageUri"):
@@ -116,272 +115,172 @@ def local_parameter_value(name: str) -> str:
     return "local"
 
 
-def _tiny_zip() -> bytes:
+def _placeholder_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("placeholder.py", "# local mode runs the handler from its CodeUri\n")
     return buffer.getvalue()
 
 
+def _substitute(node: Any, values: dict[str, Any]) -> Any:
+    """DefinitionSubstitutions applied to a DefinitionString (text, or the translator's Join)."""
+    if isinstance(node, dict) and "Fn::Join" in node:
+        separator, items = node["Fn::Join"]
+        return {"Fn::Join": [separator, [_substitute(item, values) for item in items]]}
+    if not isinstance(node, str):
+        return node
+    parts: list[Any] = []
+    for index, piece in enumerate(_SUBSTITUTION.split(node)):
+        # split() alternates text and names: a name without a substitution stays as written.
+        if index % 2 == 0:
+            parts.append(piece)
+        else:
+            parts.append(values[piece] if piece in values else "${" + piece + "}")
+    return {"Fn::Join": ["", parts]}
+
+
+def install(patches: Patches) -> None:
+    """SEAM: `!Ref` of a layer version is its ARN, of an event bus its name, as in CloudFormation;
+    the stack's state machines go to the interpreter's backend (the one the API serves)."""
+    from moto.awslambda.models import LayerVersion
+    from moto.events.models import EventBus
+    from moto.stepfunctions import models as stepfunctions
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    patches.add_attribute(LayerVersion, "physical_resource_id", property(lambda self: self.arn))
+    patches.add_attribute(EventBus, "physical_resource_id", property(lambda self: self.name))
+    # Only moto's CloudFormation hooks of StateMachine read this module global.
+    patches.patch_attribute(stepfunctions, "stepfunctions_backends", stepfunctions_parser_backends)
+
+
+def _supported_types() -> set[str]:
+    from moto.cloudformation.parsing import get_model_map
+
+    return set(get_model_map())
+
+
 class Deployer:
-    """Creates a template's resources in moto through the given boto3 session."""
+    """Creates a template's resources as one moto CloudFormation stack with `client(service)`."""
 
     def __init__(
         self,
         template_path: Path,
-        session: Any,
+        client: Callable[[str], Any],
         *,
         stack_name: str = "fairmot",
         parameters: dict[str, str] | None = None,
         extra_environment: dict[str, str] | None = None,
     ) -> None:
-        self.template_path = template_path
         self.base_dir = template_path.parent
-        given = dict(parameters or {})
-        for name, spec in load_template(template_path).get("Parameters", {}).items():
-            if name not in given and "Default" not in spec:
-                given[name] = local_parameter_value(name)
-        self.template = translate(template_path, given)
-        self.session = session
-        self.resolver = Resolver(self.template, stack_name, given)
+        self.parameters = dict(parameters or {})
+        self.template = translate(template_path, self.parameters, local_parameter_value)
+        self.client = client
         self.stack = DeployedStack(stack_name)
         self.extra_environment = extra_environment or {}
-        self._clients: dict[str, Any] = {}
-        self._layers: dict[str, Path] = {}  # layer version ARN -> its folder
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, region_name=REGION)
-        return self._clients[service]
 
     def deploy(self) -> DeployedStack:
-        resources: dict[str, Any] = self.template.get("Resources", {})
-        names = set(resources)
-        graph = {
-            logical: _dependencies(spec.get("Properties", {}), names)
-            | set(
-                [spec["DependsOn"]]
-                if isinstance(spec.get("DependsOn"), str)
-                else spec.get("DependsOn", [])
-            )
-            for logical, spec in resources.items()
-        }
-        for logical in TopologicalSorter(graph).static_order():
-            spec = resources[logical]
-            if "Condition" in spec and not self.resolver.condition(spec["Condition"]):
+        resources: dict[str, Any] = self.template["Resources"]
+        supported = _supported_types()
+        for logical, spec in list(resources.items()):
+            kind, properties = spec["Type"], spec.setdefault("Properties", {})
+            if kind in NO_LOCAL_EFFECT:
+                self.stack.skipped[logical] = kind
+                del resources[logical]
                 continue
-            self._deploy_one(logical, spec)
-        for name, output in self.template.get("Outputs", {}).items():
-            try:
-                self.stack.outputs[name] = self.resolver.resolve(output.get("Value"))
-            except TemplateError as error:
-                self.stack.outputs[name] = f"<unresolved: {error}>"
+            if kind not in supported:
+                raise TemplateError(
+                    f"{logical}: local mode cannot provide {kind} (moto's CloudFormation has no "
+                    "model for it); add it to NO_LOCAL_EFFECT only if it changes nothing offline"
+                )
+            if kind in _NAME_PROPERTIES:
+                name = f"{self.stack.name}-{logical}"[:64]  # IAM's and EventBridge's limit
+                properties.setdefault(
+                    _NAME_PROPERTIES[kind], name.lower() if kind == "AWS::S3::Bucket" else name
+                )
+            if kind == "AWS::StepFunctions::StateMachine":
+                values = properties.pop("DefinitionSubstitutions", None) or {}
+                properties["DefinitionString"] = _substitute(properties["DefinitionString"], values)
+        self._upload_placeholders(resources)
+        cloudformation = self.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=self.stack.name,
+            TemplateBody=json.dumps(self.template),
+            Parameters=[
+                {"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()
+            ],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        described = cloudformation.describe_stacks(StackName=self.stack.name)["Stacks"][0]
+        if described["StackStatus"] != "CREATE_COMPLETE":
+            raise TemplateError(f"stack {self.stack.name}: {described['StackStatus']}")
+        self.stack.outputs = {
+            o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])
+        }
+        for resource in cloudformation.list_stack_resources(StackName=self.stack.name)[
+            "StackResourceSummaries"
+        ]:
+            kind = _KINDS.get(resource["ResourceType"])
+            if kind is not None:
+                getattr(self.stack, kind)[resource["LogicalResourceId"]] = resource[
+                    "PhysicalResourceId"
+                ]
+        self._complete_buckets(resources)
+        self._register_functions(resources)
         return self.stack
 
-    # ---- one resource --------------------------------------------------------------------
-    def _physical(
-        self, logical: str, properties: dict[str, Any], key: str, lower: bool = False
-    ) -> str:
-        name = properties.get(key) or f"{self.stack.name}-{logical}"
-        return str(name).lower() if lower else str(name)
-
-    def _set(self, logical: str, ref: Any, **attributes: Any) -> None:
-        self.resolver.refs[logical] = ref
-        for attribute, value in attributes.items():
-            self.resolver.attributes[(logical, attribute)] = value
-
-    def _deploy_one(self, logical: str, spec: dict[str, Any]) -> None:
-        kind = spec["Type"]
-        handler = getattr(self, "_deploy_" + kind.replace("::", "_").lower(), None)
-        if handler is None:
-            if kind not in NO_LOCAL_EFFECT:
-                raise TemplateError(
-                    f"{logical}: local mode cannot provide {kind}; add it to fairmot/local/"
-                    "deployer.py (or to NO_LOCAL_EFFECT if it changes nothing offline)"
-                )
-            self.stack.skipped[logical] = kind
-            placeholder = f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical}"
-            self.resolver.refs[logical] = f"{self.stack.name}-{logical}"
-            for attribute in ("Arn", "Name", "Id"):
-                self.resolver.attributes.setdefault((logical, attribute), placeholder)
-            return
-        handler(logical, spec)
-
-    def _deploy_aws_s3_bucket(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "BucketName", lower=True)
+    def _upload_placeholders(self, resources: dict[str, Any]) -> None:
+        """moto's Lambda fetches the code objects; the handlers themselves run from disk."""
         s3 = self.client("s3")
-        s3.create_bucket(Bucket=name)
-        if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-        notifications = properties.get("NotificationConfiguration", {})
-        if "EventBridgeConfiguration" in notifications:
-            s3.put_bucket_notification_configuration(
-                Bucket=name,
-                NotificationConfiguration={"EventBridgeConfiguration": {}},
-            )
-        self.stack.buckets[logical] = name
-        self._set(
-            logical,
-            name,
-            Arn=f"arn:aws:s3:::{name}",
-            DomainName=f"{name}.s3.amazonaws.com",
-            RegionalDomainName=f"{name}.s3.{REGION}.amazonaws.com",
-        )
+        s3.create_bucket(Bucket=LOCAL_CODE_BUCKET)
+        for spec in resources.values():
+            code = spec["Properties"].get("Code") or spec["Properties"].get("Content") or {}
+            if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
+                s3.put_object(Bucket=LOCAL_CODE_BUCKET, Key=code["S3Key"], Body=_placeholder_zip())
 
-    def _deploy_aws_events_eventbus(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "Name")
-        arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
-        self.stack.buses[logical] = name
-        self._set(logical, name, Arn=arn, Name=name)
-
-    def _deploy_aws_sqs_queue(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "QueueName")
-        attributes = {
-            k: str(v)
-            for k, v in properties.items()
-            if k
-            in (
-                "VisibilityTimeout",
-                "MessageRetentionPeriod",
-                "DelaySeconds",
-                "FifoQueue",
-                "ReceiveMessageWaitTimeSeconds",
-            )
-        }
-        if "RedrivePolicy" in properties:
-            attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
-        sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-        self.stack.queues[logical] = url
-        self._set(logical, url, Arn=arn, QueueName=name, QueueUrl=url)
-
-    def _deploy_aws_sns_topic(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "TopicName")
-        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
-        self.stack.topics[logical] = arn
-        self._set(logical, arn, TopicArn=arn, TopicName=name)
-
-    def _deploy_aws_iam_role(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "RoleName")[:64]
-        trust = properties.get("AssumeRolePolicyDocument") or {"Statement": []}
-        iam = self.client("iam")
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-            "Arn"
-        ]
-        self.stack.roles[logical] = arn
-        self._set(logical, name, Arn=arn, RoleId=f"AROA{logical.upper()[:16]}")
-
-    def _deploy_aws_lambda_layerversion(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "LayerName")
-        folder = local_artifact(self.base_dir, properties["Content"])
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
-        self._layers[arn] = folder
-        self._set(logical, arn, LayerVersionArn=arn)
-
-    def _deploy_aws_lambda_function(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        name = self._physical(logical, properties, "FunctionName")
-        environment = {
-            k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()
-        }
-        timeout = int(properties.get("Timeout", lambda_seam.DEFAULT_TIMEOUT_S))
-        memory = int(properties.get("MemorySize", 128))
-        arn = self.client("lambda").create_function(
-            FunctionName=name,
-            Runtime=properties.get("Runtime", "python3.12"),
-            Role=properties["Role"],
-            Handler=properties["Handler"],
-            Code={"ZipFile": _tiny_zip()},
-            Environment={"Variables": environment},
-            Timeout=timeout,
-            MemorySize=memory,
-        )["FunctionArn"]
-        layers = [self._layers[arn] for arn in properties.get("Layers", []) if arn in self._layers]
-        lambda_seam.register_function(
-            lambda_seam.LocalFunction(
-                name=name,
-                code_dir=local_artifact(self.base_dir, properties["Code"]),
-                handler=properties["Handler"],
-                environment={**environment, **self.extra_environment},
-                timeout_s=timeout,
-                memory_mb=memory,
-                arn=arn,
-                layer_dirs=tuple(layers),
-            )
-        )
-        self.stack.functions[logical] = name
-        self._set(logical, name, Arn=arn)
-
-    def _definition(self, properties: dict[str, Any]) -> str:
-        if "Definition" in properties:
-            text = json.dumps(properties["Definition"])
-        else:
-            text = str(properties["DefinitionString"])
-        for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
-            text = text.replace("${" + key + "}", str(value))
-        json.loads(text)  # a substitution that broke the JSON fails here, by name
-        return text
-
-    def _deploy_aws_stepfunctions_statemachine(self, logical: str, spec: dict[str, Any]) -> None:
-        raw = spec.get("Properties", {})
-        properties = self.resolver.resolve({k: v for k, v in raw.items() if k != "Definition"})
-        if "Definition" in raw:
-            properties["Definition"] = self.resolver.resolve(raw["Definition"])
-        name = self._physical(logical, properties, "StateMachineName")
-        arn = self.client("stepfunctions").create_state_machine(
-            name=name,
-            definition=self._definition(properties),
-            roleArn=properties["RoleArn"],
-            type=properties.get("StateMachineType", "STANDARD"),
-        )["stateMachineArn"]
-        self.stack.state_machines[logical] = arn
-        self._set(logical, arn, Arn=arn, Name=name)
-
-    def _deploy_aws_events_rule(self, logical: str, spec: dict[str, Any]) -> None:
-        properties = self.resolver.resolve(spec.get("Properties", {}))
-        properties.setdefault("Name", f"{self.stack.name}-{logical}"[:64])
-        name, arn = self._put_rule(logical, properties)
-        self._set(logical, name, Arn=arn)
-
-    def _put_rule(self, logical: str, rule: dict[str, Any]) -> tuple[str, str]:
-        events = self.client("events")
-        bus = rule.get("EventBusName") or "default"
-        if isinstance(bus, str) and bus.startswith("arn:"):
-            bus = bus.rsplit("/", 1)[-1]
-        pattern = rule["EventPattern"]
-        arn = events.put_rule(
-            Name=rule["Name"],
-            EventBusName=bus,
-            EventPattern=pattern if isinstance(pattern, str) else json.dumps(pattern),
-            State=rule.get("State", "ENABLED"),
-        )["RuleArn"]
-        targets = []
-        for target in rule.get("Targets", []):
-            entry = {
-                k: v
-                for k, v in target.items()
-                if k
-                in (
-                    "Id",
-                    "Arn",
-                    "Input",
-                    "InputPath",
-                    "InputTransformer",
-                    "RoleArn",
-                    "SqsParameters",
+    def _complete_buckets(self, resources: dict[str, Any]) -> None:
+        """What moto's CloudFormation ignores on a bucket: versioning, notifications."""
+        s3 = self.client("s3")
+        for logical, name in self.stack.buckets.items():
+            properties = resources[logical]["Properties"]
+            if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            notifications = properties.get("NotificationConfiguration", {})
+            if "EventBridgeConfiguration" in notifications:
+                s3.put_bucket_notification_configuration(
+                    Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
                 )
-            }
-            if isinstance(entry.get("Input"), dict):
-                entry["Input"] = json.dumps(entry["Input"])
-            targets.append(entry)
-        if targets:
-            events.put_targets(Rule=rule["Name"], EventBusName=bus, Targets=targets)
-        self.stack.rules[logical] = rule["Name"]
-        return rule["Name"], arn
+            elif notifications:
+                raise TemplateError(
+                    f"{logical}: local mode delivers only EventBridge notifications"
+                )
+
+    def _register_functions(self, resources: dict[str, Any]) -> None:
+        aws_lambda = self.client("lambda")
+        for logical, name in self.stack.functions.items():
+            properties = resources[logical]["Properties"]
+            config = aws_lambda.get_function_configuration(FunctionName=name)
+            # moto keeps a Number parameter's value as it came; Lambda's environment is strings.
+            variables = config.get("Environment", {}).get("Variables", {})
+            environment = {k: str(v) for k, v in variables.items()}
+            lambda_seam.register_function(
+                lambda_seam.LocalFunction(
+                    name=name,
+                    code_dir=local_artifact(self.base_dir, properties["Code"]),
+                    handler=config["Handler"],
+                    environment={**environment, **self.extra_environment},
+                    timeout_s=config["Timeout"],
+                    memory_mb=config["MemorySize"],
+                    arn=config["FunctionArn"],
+                    layer_dirs=tuple(
+                        self._layer_dir(logical, layer, resources)
+                        for layer in properties.get("Layers", [])
+                    ),
+                )
+            )
+
+    def _layer_dir(self, function: str, layer: Any, resources: dict[str, Any]) -> Path:
+        # moto's CloudFormation drops a function's Layers: read them from the template.
+        spec = resources.get(layer.get("Ref", "")) if isinstance(layer, dict) else None
+        if spec is None or spec["Type"] != "AWS::Lambda::LayerVersion":
+            raise TemplateError(f"{function}: layer {layer} is not a layer of this template")
+        return local_artifact(self.base_dir, spec["Properties"]["Content"])

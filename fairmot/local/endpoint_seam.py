@@ -12,8 +12,8 @@ InvokeEndpoint returns canned data. This module wraps `SageMakerModelBackend.cre
 - update: Updating while a new server starts; then traffic moves to it and the old one stops
   (a failed update leaves the old one serving, InService with a FailureReason, as on AWS);
 - delete: stops the server;
-- invoke: the request goes to the server's /invocations with its Content-Type, Accept and
-  SageMaker session headers; a non-2xx answer becomes SageMaker's ModelError.
+- invoke: the request's bytes (raw, as sent: JSON or JPEG) go to the server's /invocations with
+  its Content-Type, Accept and SageMaker session headers; a non-2xx answer becomes ModelError.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command, s3_parts
+from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command
 from fairmot.local.seam import Patches
+from fairmot.upload import s3_parts
 
 START_TIMEOUT_S = 120.0  # model load on CPU; SageMaker itself allows minutes
 INVOKE_TIMEOUT_S = 60.0  # SageMaker's InvokeEndpoint limit
@@ -311,10 +312,10 @@ class LocalEndpoints:
             return ActionResult({"EndpointArn": endpoint.arn})
 
         def invoke_endpoint(response: Any) -> Any:
-            body = (
-                response.body if isinstance(response.body, bytes) else str(response.body).encode()
-            )
-            name = response._get_param("EndpointName") or response.path.split("/")[2]
+            # The body is the caller's bytes (use_raw_body below): a JPEG is not UTF-8 text.
+            body = response.raw_body
+            body = body if isinstance(body, bytes) else str(body or "").encode()
+            name = response.path.split("/")[2]  # /endpoints/NAME/invocations
             return seam.forward(name, body, dict(response.headers))
 
         patches.patch_attribute(SageMakerModelBackend, "create_endpoint", create_endpoint)
@@ -322,3 +323,5 @@ class LocalEndpoints:
         patches.add_attribute(SageMakerModelBackend, "update_endpoint", update_endpoint)
         patches.add_attribute(SageMakerResponse, "update_endpoint", update_endpoint_response)
         patches.patch_attribute(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+        # moto decodes every request body as UTF-8 unless told not to (a raw JPEG was a 500).
+        patches.patch_attribute(SageMakerRuntimeResponse, "use_raw_body", True)

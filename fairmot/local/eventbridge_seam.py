@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from fairmot.local.request_check import check
+from fairmot.aws.request_check import check
 from fairmot.local.seam import Patches
 
 EventObserver = Callable[[dict[str, Any]], None]

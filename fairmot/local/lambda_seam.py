@@ -71,7 +71,6 @@ _functions: dict[str, LocalFunction] = {}
 _modules: dict[str, ModuleType] = {}
 # os.environ is process-wide: one invocation at a time keeps each function's environment its own.
 _invoke_lock = threading.RLock()
-invocation_log: list[tuple[str, dict[str, Any]]] = []
 
 
 def register_function(function: LocalFunction) -> None:
@@ -161,7 +160,6 @@ def invoke_function(name_or_arn: str, event: Any) -> tuple[Any, str | None]:
         }
         return error, "Unhandled"
     with _invoke_lock, _environment(_runtime_environment(function)):
-        invocation_log.append((name, event))
         context = LambdaContext(
             function_name=function.name,
             invoked_function_arn=function.arn or name_or_arn,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fairmot.upload import s3_parts
+
 ENTRY_POINT_MODULES = {
     "train": "fairmot.sagemaker.train",
     "serve": "fairmot.sagemaker.serve",
@@ -57,13 +59,6 @@ class JobResult:
     failure_reason: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     log_path: Path | None = None
-
-
-def s3_parts(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
 
 
 def download_prefix(s3: Any, uri: str, destination: Path) -> int:

@@ -8,16 +8,40 @@ deployer maps back to the folder; a DefinitionUri file is inlined as Definition.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-from fairmot.local.template import TemplateError, load_template
 
 LOCAL_CODE_BUCKET = "fairmot-local-code"
 _ARTIFACT_PROPERTIES = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
 }
+
+
+class TemplateError(ValueError):
+    """The template uses something local mode cannot provide."""
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """Decode a CloudFormation/SAM template with intrinsics kept as data; plain dicts/lists."""
+    from cfnlint.decode import decode
+
+    template, matches = decode(str(path))
+    if template is None:
+        raise TemplateError(f"cannot read {path}: {[str(m) for m in matches]}")
+    return _plain(template)
+
+
+def _plain(node: Any) -> Any:
+    # cfn-lint's nodes carry line marks; the translator and json.dumps want plain types.
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
 
 
 class _NoManagedPolicies:
@@ -45,12 +69,20 @@ def _localise(template: dict[str, Any], base: Path) -> None:
             del properties["DefinitionUri"]
 
 
-def translate(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
-    """The template as plain CloudFormation (intrinsics kept as data for the deployer)."""
+def translate(
+    path: Path, parameters: dict[str, str], missing: Callable[[str], str]
+) -> dict[str, Any]:
+    """The template as plain CloudFormation (intrinsics kept as data for create_stack).
+
+    A parameter with no Default and no value in `parameters` gets `missing(name)`, added there.
+    """
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.translator.transform import transform
 
     template = load_template(path)
+    for name, spec in template.get("Parameters", {}).items():
+        if name not in parameters and "Default" not in spec:
+            parameters[name] = missing(name)
     _localise(template, path.parent)
     try:
         translated: dict[str, Any] = transform(template, parameters, _NoManagedPolicies())

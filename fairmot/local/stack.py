@@ -12,33 +12,32 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from fairmot.aws import request_check
 from fairmot.local import (
     asl_seam,
+    deployer,
     deployment_seam,
     eventbridge_seam,
     lambda_seam,
     registry_seam,
-    request_check,
     timing_seam,
 )
-from fairmot.local.deployer import DeployedStack, Deployer
+from fairmot.local.deployer import REGION, DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.seam import Patches, check_moto_version
-from fairmot.local.template import REGION
 
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
-_FAKE_CREDENTIALS = {
+FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -52,11 +51,6 @@ QUIET_LAMBDA_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
-TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
-
-class WorkflowError(RuntimeError):
-    """A workflow ended other than as expected; the message says where and why."""
 
 
 @dataclass
@@ -108,21 +102,20 @@ class LocalAws:
     def __enter__(self) -> LocalAws:
         check_moto_version()
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
-        self._set_env(_FAKE_CREDENTIALS)
+        self._set_env(FAKE_CREDENTIALS)
         try:
             self._start_moto()
             self._install_seams()
-            deployer = Deployer(
+            self.stack = Deployer(
                 self.settings.template,
-                self.session(),
+                self.client,
                 stack_name=self.settings.stack_name,
                 parameters=self.settings.parameters,
                 extra_environment={
                     **LAMBDA_LOCAL_ENVIRONMENT,
                     **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),
                 },
-            )
-            self.stack = deployer.deploy()
+            ).deploy()
         except BaseException:
             self.close()
             raise
@@ -152,8 +145,9 @@ class LocalAws:
 
     def _install_seams(self) -> None:
         work = self.settings.work_dir
-        request_check.install(self.patches, self.requests)
+        self.patches.undo_steps.append(request_check.install(self.requests))
         lambda_seam.install(self.patches)
+        deployer.install(self.patches)
         asl_seam.install(self.patches)
         eventbridge_seam.install(self.patches, self.published)
         timing_seam.install(self.patches, self.settings.wait_scale)
@@ -190,58 +184,11 @@ class LocalAws:
         self._saved_env.clear()
 
     # ---- clients and helpers -------------------------------------------------------------
-    def session(self) -> Any:
-        import boto3
-
-        return boto3.Session(region_name=REGION)
-
     _client_lock = threading.Lock()
 
     def client(self, service: str) -> Any:
+        import boto3
+
         with self._client_lock:  # boto3's default session is not thread-safe to create clients
-            return self.session().client(
-                service, region_name=REGION, endpoint_url=self.endpoint_url
-            )
-
-    def wait_for_execution(self, arn: str, timeout_s: float = 600.0) -> dict[str, Any]:
-        """Poll describe_execution until the execution ends; return the description."""
-        sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout_s
-        while True:
-            description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-            if description["status"] in TERMINAL_EXECUTION:
-                return description
-            if time.monotonic() > deadline:
-                raise WorkflowError(
-                    f"execution {arn} still {description['status']} after {timeout_s}s"
-                )
-            time.sleep(0.5)
-
-    def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        return list(sfn.list_executions(stateMachineArn=state_machine_arn)["executions"])
-
-    def wait_for_new_execution(
-        self, state_machine_arn: str, known: int = 0, timeout_s: float = 60.0
-    ) -> dict[str, Any]:
-        """Wait until the state machine has more than `known` executions; return the newest."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = self.executions(state_machine_arn)
-            if len(found) > known:
-                return max(found, key=lambda e: e["startDate"])
-            time.sleep(0.2)
-        raise WorkflowError(
-            f"no execution of {state_machine_arn.rsplit(':', 1)[-1]} started within {timeout_s}s: "
-            "was the triggering event delivered? (check the rule's pattern and the object key)"
-        )
-
-    def failure_of(self, arn: str) -> str:
-        """The error and cause of a failed execution, from its history."""
-        sfn = self.client("stepfunctions")
-        history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
-        for event in history:
-            for key, value in event.items():
-                if key.endswith("EventDetails") and isinstance(value, dict) and "error" in value:
-                    return f"{value.get('error')}: {value.get('cause', '')}"
-        return "unknown failure"
+            session = boto3.Session(region_name=REGION)
+            return session.client(service, region_name=REGION, endpoint_url=self.endpoint_url)

@@ -9,20 +9,18 @@ import pytest
 from functions_support import ACCOUNT, BUCKET, REGION, STACK_ENV, Aws
 from moto import mock_aws
 
-from fairmot.local import request_check
-from fairmot.local.seam import Patches
+from fairmot.aws import request_check
 
 
 @pytest.fixture(autouse=True)
 def checked_requests() -> Iterator[request_check.CheckedRequests]:
     """Every SageMaker/EventBridge/Step Functions call a test makes is checked as AWS would."""
     seen = request_check.CheckedRequests()
-    patches = Patches()
-    request_check.install(patches, seen)
+    undo = request_check.install(seen)
     try:
         yield seen
     finally:
-        patches.undo()
+        undo()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from cfnlint.decode import decode
 from functions_support import BUCKET, CONTEXT, REPO, Aws, put_dataset, s3_created, video_bytes
 from jsonschema import Draft202012Validator
 
-from fairmot.local import request_check
+from fairmot.aws import request_check
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
 EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:fairmot-test-{}:exec-1"

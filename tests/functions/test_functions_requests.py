@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fairmot.local.request_check import RequestInvalidError, check, problems
+from fairmot.aws.request_check import RequestInvalidError, check, problems
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sagemaker-fairmot:process"

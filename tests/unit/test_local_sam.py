@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fairmot.local.sam import TemplateError
 from fairmot.local.stack import LocalAws, LocalSettings
-from fairmot.local.template import TemplateError
 
 HEADER = "Transform: AWS::Serverless-2016-10-31\nResources:\n"
 LAYERED = (
@@ -53,7 +53,10 @@ def test_a_function_imports_its_layer_as_in_lambda(tmp_path: Path) -> None:
 
 def test_a_resource_type_local_mode_cannot_provide_fails_by_name(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(
-        HEADER + "  Network:\n    Type: AWS::EC2::VPC\n    Properties: {CidrBlock: 10.0.0.0/16}\n"
+        HEADER
+        + "  Api:\n    Type: AWS::AppSync::GraphQLApi\n    Properties: {Name: a, AuthenticationType: API_KEY}\n"
     )
-    with pytest.raises(TemplateError, match=r"Network: local mode cannot provide AWS::EC2::VPC"):
+    with pytest.raises(
+        TemplateError, match=r"Api: local mode cannot provide AWS::AppSync::GraphQLApi"
+    ):
         _stack(tmp_path / "template.yaml").__enter__()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fairmot.local import asl_seam, eventbridge_seam, lambda_seam, timing_seam
+from fairmot.local import asl_seam, deployer, eventbridge_seam, lambda_seam, timing_seam
 from fairmot.local.endpoint_seam import LocalEndpoints
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.seam import PINNED_MOTO_VERSION, Patches, SeamError, check_moto_version
@@ -33,6 +33,7 @@ def _patched_targets() -> list[tuple[Any, str]]:
     from moto.events.models import EventsBackend, Rule
     from moto.sagemaker.models import SageMakerModelBackend
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+    from moto.stepfunctions import models as stepfunctions
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
@@ -45,6 +46,8 @@ def _patched_targets() -> list[tuple[Any, str]]:
         (SageMakerModelBackend, "create_hyper_parameter_tuning_job"),
         (SageMakerModelBackend, "create_endpoint"),
         (SageMakerRuntimeResponse, "invoke_endpoint"),
+        (SageMakerRuntimeResponse, "use_raw_body"),
+        (stepfunctions, "stepfunctions_backends"),
         (state_task_factory, "state_task_service_for"),
         (Preprocessor, "visitPayload_binding_value"),
     ]
@@ -54,6 +57,7 @@ def test_every_seam_installs_and_undoes(tmp_path: Path) -> None:
     before = {(id(owner), name): getattr(owner, name) for owner, name in _patched_targets()}
     patches = Patches()
     lambda_seam.install(patches)
+    deployer.install(patches)
     asl_seam.install(patches)
     eventbridge_seam.install(patches, eventbridge_seam.PublishedEvents(echo=False))
     timing_seam.install(patches, 0.5)
@@ -62,9 +66,13 @@ def test_every_seam_installs_and_undoes(tmp_path: Path) -> None:
     try:
         for owner, name in _patched_targets():
             assert getattr(owner, name) is not before[(id(owner), name)], f"{name} not patched"
+        from moto.awslambda.models import LayerVersion
+        from moto.events.models import EventBus
         from moto.sagemaker.models import SageMakerModelBackend
 
         assert hasattr(SageMakerModelBackend, "update_endpoint")
+        assert hasattr(LayerVersion, "physical_resource_id")
+        assert hasattr(EventBus, "physical_resource_id")
         assert hasattr(SageMakerModelBackend, "list_training_jobs_for_hyper_parameter_tuning_job")
     finally:
         patches.undo()
@@ -73,6 +81,9 @@ def test_every_seam_installs_and_undoes(tmp_path: Path) -> None:
     from moto.sagemaker.models import SageMakerModelBackend
 
     assert not hasattr(SageMakerModelBackend, "update_endpoint")
+    from moto.awslambda.models import LayerVersion
+
+    assert not hasattr(LayerVersion, "physical_resource_id")
 
 
 def test_missing_internal_fails_loudly() -> None:

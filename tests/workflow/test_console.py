@@ -22,7 +22,7 @@ import pytest
 from fairmot.console.server import ConsoleServer
 from fairmot.console.source import ConsoleSource
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import wait_for_workflow
+from fairmot.operator import wait_for_workflow
 
 pytestmark = pytest.mark.slow
 

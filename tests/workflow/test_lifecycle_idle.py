@@ -13,9 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from jsonschema import Draft202012Validator
 
+from fairmot.local.deployer import ACCOUNT_ID, REGION
 from fairmot.local.stack import LocalAws
-from fairmot.local.template import ACCOUNT_ID, REGION
-from fairmot.local.workflows import consumer_events, result_queue_url
+from fairmot.operator import consumer_events, result_queue_url
 
 pytestmark = pytest.mark.slow
 SCHEMA = Path(__file__).resolve().parents[2] / "events" / "schemas" / "endpoint-deleted.schema.json"

@@ -10,7 +10,7 @@ import pytest
 
 from fairmot.commands.approve import approve
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 from tests.workflow.conftest import TINY_HYPERPARAMETERS, upload_dataset
 
 pytestmark = pytest.mark.slow

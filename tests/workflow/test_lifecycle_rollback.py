@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 
 pytestmark = pytest.mark.slow
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "schemas"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def test_two_uploads_get_different_correlation_ids(pipeline: LocalAws) -> None:
             executionArn=run.execution_arn
         )
         ids.append(json.loads(description["input"])["id"])
-    events = consumer_events(pipeline, result_queue_url(pipeline))
+    events = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert [e["detail-type"] for e in events] == ["Video Processing Failed"] * 2
     correlation = [e["detail"]["correlationId"] for e in events]
     assert len(set(ids)) == 2

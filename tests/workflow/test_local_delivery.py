@@ -13,7 +13,13 @@ from urllib.parse import quote_plus
 import pytest
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import (
+    consumer_events,
+    failure_of,
+    result_queue_url,
+    wait_for_execution,
+    wait_for_workflow,
+)
 from tests.workflow.conftest import register_latest_model
 
 pytestmark = pytest.mark.slow
@@ -68,7 +74,7 @@ def run_batch(aws: LocalAws, events: list[dict[str, Any]]) -> list[dict[str, Any
         thread.start()
     for thread in threads:
         thread.join()
-    return [aws.wait_for_execution(execution, timeout_s=300) for execution in started]
+    return [wait_for_execution(aws, execution, timeout_s=300) for execution in started]
 
 
 def test_raw_and_url_encoded_keys_both_reach_their_object(
@@ -82,7 +88,7 @@ def test_raw_and_url_encoded_keys_both_reach_their_object(
     s3.upload_file(str(tiny_video), bucket, ODD_KEY)
     raw = wait_for_workflow(pipeline, pipeline.stack.state_machine("batch"), known=0, timeout_s=300)
     assert raw.status == "SUCCEEDED", raw.failure
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert (event["detail-type"], event["detail"]["video"]) == (
         "Video Processed", f"s3://{bucket}/{ODD_KEY}",
     )  # fmt: skip
@@ -99,8 +105,8 @@ def test_raw_and_url_encoded_keys_both_reach_their_object(
     encoded = quote_plus(other, safe="/")
     assert encoded == "videos/cam%2B2/d%C3%ADa+3.mp4"
     (run,) = run_batch(pipeline, [s3_event(pipeline, other, encoded)])
-    assert run["status"] == "SUCCEEDED", pipeline.failure_of(run["executionArn"])
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    assert run["status"] == "SUCCEEDED", failure_of(pipeline, run["executionArn"])
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail"]["video"] == f"s3://{bucket}/{other}"
     summary = "results/cam+2/día 3/summary.json"
     assert json.loads(s3.get_object(Bucket=bucket, Key=summary)["Body"].read())["frames"] == 12
@@ -117,8 +123,11 @@ def test_two_simultaneous_deliveries_start_one_job_and_no_failure(
     event = s3_event(pipeline, key, key)
     runs = run_batch(pipeline, [event, json.loads(json.dumps(event))])
     for run in runs:
-        assert run["status"] == "SUCCEEDED", pipeline.failure_of(run["executionArn"])
+        assert run["status"] == "SUCCEEDED", failure_of(pipeline, run["executionArn"])
     jobs = pipeline.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"]
     assert len(jobs) == 1
-    types = [e["detail-type"] for e in consumer_events(pipeline, result_queue_url(pipeline))]
+    types = [
+        e["detail-type"]
+        for e in consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
+    ]
     assert types == ["Video Processed"]

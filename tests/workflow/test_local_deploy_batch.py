@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 from tests.workflow.conftest import register_latest_model
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ def _deploy(aws: LocalAws, model: Path, key: str, known: int) -> dict[str, objec
     aws.client("s3").upload_file(str(model), aws.stack.bucket, key)
     run = wait_for_workflow(aws, aws.stack.state_machine("deploy"), known=known, timeout_s=240)
     assert run.status == "SUCCEEDED", run.failure
-    events = consumer_events(aws, result_queue_url(aws))
+    events = consumer_events(aws, result_queue_url(aws.stack.outputs))
     assert [e["detail-type"] for e in events] == ["Model Deployed"]
     return dict(events[0]["detail"])
 
@@ -83,7 +83,7 @@ def test_video_upload_is_processed_into_results(
     s3.upload_file(str(tiny_video), pipeline.stack.bucket, "videos/cam1/clip.mp4")
     run = wait_for_workflow(pipeline, pipeline.stack.state_machine("batch"), known=0, timeout_s=300)
     assert run.status == "SUCCEEDED", run.failure
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Video Processed"
     prefix = event["detail"]["outputs"]["prefix"].split("/", 3)[3]
     listed = s3.list_objects_v2(Bucket=pipeline.stack.bucket, Prefix=prefix)["Contents"]
@@ -105,7 +105,7 @@ def test_a_corrupt_video_publishes_video_processing_failed(
     )
     run = wait_for_workflow(pipeline, pipeline.stack.state_machine("batch"), known=0, timeout_s=300)
     assert run.status == "FAILED"
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Video Processing Failed"
     assert event["detail"]["error"] == "VideoInvalidError"  # refused before any job started
     assert "not a video" in event["detail"]["reason"]

@@ -9,7 +9,7 @@ import pytest
 
 from fairmot.local.deployer import NO_LOCAL_EFFECT
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

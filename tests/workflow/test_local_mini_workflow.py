@@ -8,7 +8,7 @@ import json
 import pytest
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, wait_for_workflow
+from fairmot.operator import consumer_events, wait_for_workflow
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fairmot.local.stack import LocalAws
-from fairmot.local.workflows import consumer_events, result_queue_url, wait_for_workflow
+from fairmot.operator import consumer_events, result_queue_url, wait_for_workflow
 from tests.workflow.conftest import upload_dataset
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def test_dataset_upload_trains_registers_and_publishes_success(
         pipeline, pipeline.stack.state_machine("training"), known=0, timeout_s=300
     )  # type: ignore[union-attr]
     assert run.status == "SUCCEEDED", run.failure
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Training Succeeded"
     detail = event["detail"]
     assert detail["datasetName"] == "tiny"
@@ -77,7 +77,7 @@ def test_tuning_runs_two_jobs_in_parallel_and_retrains_the_better_one(
     ]
     # Losses print rounded, so two children may tie: the best is one with the lowest loss.
     assert losses[best["TrainingJobName"]] == min(losses.values())
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Training Succeeded"
     retrained = sagemaker.describe_training_job(TrainingJobName=event["detail"]["trainingJobName"])
     assert retrained["TrainingJobName"] not in losses
@@ -97,7 +97,7 @@ def test_a_failing_training_job_publishes_training_failed_with_its_reason(
         pipeline, pipeline.stack.state_machine("training"), known=0, timeout_s=300
     )
     assert run.status == "FAILED"
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Training Failed"
     (job,) = pipeline.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
     reason = pipeline.client("sagemaker").describe_training_job(
@@ -127,5 +127,8 @@ def test_the_same_upload_event_twice_starts_one_job(
     assert second.status == "SUCCEEDED", second.failure
     jobs = pipeline.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
     assert len(jobs) == 1
-    types = [e["detail-type"] for e in consumer_events(pipeline, result_queue_url(pipeline))]
+    types = [
+        e["detail-type"]
+        for e in consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
+    ]
     assert types.count("Training Succeeded") == 1

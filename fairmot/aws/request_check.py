@@ -6,7 +6,7 @@ required members and *minimum* lengths and values. AWS also enforces each shape'
 plus a few rules that AWS documents but the model cannot express (`SERVICE_RULES`), so a request
 that a real account would refuse fails here, in tests and in local mode, with the member path.
 
-`install` wraps botocore's client call (every boto3 client in this process makes its requests
+`install` wraps botocore's client call (and returns how to undo it) (every boto3 client in this process makes its requests
 through it), so each SageMaker, EventBridge and Step Functions call is checked when it is made:
 the handlers' own calls and the state machines' service integrations alike.
 """
@@ -21,8 +21,6 @@ from typing import Any
 
 import regex  # Java-style \p{L}, \p{Alnum} classes in the models' patterns (cfn-lint needs it too)
 from botocore.validate import ParamValidator
-
-from fairmot.local.seam import Patches
 
 # The services whose requests the pipeline builds; others (S3 uploads of tests) pass unchecked.
 CHECKED_SERVICES = (
@@ -184,7 +182,7 @@ class CheckedRequests:
                 self.refusals.append(str(error))
 
 
-def install(patches: Patches, seen: CheckedRequests) -> None:
+def install(seen: CheckedRequests) -> Callable[[], None]:
     """Check every SageMaker, EventBridge and Step Functions call made through boto3 here.
 
     The wrap is on BaseClient._make_api_call, not on the ParamValidator: moto's Step Functions
@@ -205,4 +203,9 @@ def install(patches: Patches, seen: CheckedRequests) -> None:
             seen.record(service, operation_name, None)
         return original(self, operation_name, api_params)
 
-    patches.patch_attribute(BaseClient, "_make_api_call", make_api_call)
+    BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
+
+    def undo() -> None:
+        BaseClient._make_api_call = original  # type: ignore[attr-defined]
+
+    return undo
