@@ -83,7 +83,7 @@ def test_an_idle_endpoint_is_deleted_and_tagged_or_busy_ones_kept(
     )["executionArn"]
     assert pipeline.wait_for_execution(arn, timeout_s=120)["status"] == "SUCCEEDED"
 
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     Draft202012Validator(json.loads(SCHEMA.read_text())).validate(event)
     assert event["detail-type"] == "Endpoint Deleted"
     assert (event["detail"]["endpointName"], event["detail"]["idleHours"]) == (idle, IDLE_HOURS)

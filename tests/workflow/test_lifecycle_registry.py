@@ -21,7 +21,7 @@ def _trained(aws: LocalAws, dataset: Path, name: str, work: Path, **manifest: ob
     upload_dataset(aws, dataset, name, work, **manifest)
     run = wait_for_workflow(aws, aws.stack.state_machine("training"), known=0, timeout_s=300)
     assert run.status == "SUCCEEDED", run.failure
-    (event,) = consumer_events(aws, result_queue_url(aws))
+    (event,) = consumer_events(aws, result_queue_url(aws.stack.outputs))
     assert event["detail-type"] == "Training Succeeded"
     return dict(event["detail"]["model"])
 
@@ -30,7 +30,7 @@ def _deployed(aws: LocalAws) -> dict:
     assert aws.stack is not None
     run = wait_for_workflow(aws, aws.stack.state_machine("deploy"), known=0, timeout_s=240)
     assert run.status == "SUCCEEDED", run.failure
-    (event,) = consumer_events(aws, result_queue_url(aws))
+    (event,) = consumer_events(aws, result_queue_url(aws.stack.outputs))
     assert event["detail-type"] == "Model Deployed"
     return dict(event["detail"])
 

@@ -20,7 +20,7 @@ def _deploy(aws: LocalAws, model: Path, key: str, known: int) -> tuple[str, dict
     assert aws.stack is not None
     aws.client("s3").upload_file(str(model), aws.stack.bucket, key)
     run = wait_for_workflow(aws, aws.stack.state_machine("deploy"), known=known, timeout_s=240)
-    (event,) = consumer_events(aws, result_queue_url(aws))
+    (event,) = consumer_events(aws, result_queue_url(aws.stack.outputs))
     slug = event["detail-type"].lower().replace(" ", "-")
     Draft202012Validator(json.loads((SCHEMAS / f"{slug}.schema.json").read_text())).validate(event)
     return run.status, event

@@ -18,7 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 def test_template_deploys_wired_state_machines_rules_and_functions(pipeline: LocalAws) -> None:
     stack = pipeline.stack
     assert stack is not None
-    assert len(stack.state_machines) == 3
+    assert set(stack.state_machines) == {
+        "TrainingStateMachine", "DeployStateMachine", "BatchStateMachine",
+        "IdleCleanupStateMachine",
+    }  # fmt: skip
     sfn = pipeline.client("stepfunctions")
     for arn in stack.state_machines.values():
         definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
@@ -54,7 +57,7 @@ def test_a_training_request_on_the_bus_reaches_the_training_workflow(pipeline: L
     )  # fmt: skip
     run = wait_for_workflow(pipeline, stack.state_machine("training"), known=0, timeout_s=120)
     assert run.status == "FAILED"
-    (event,) = consumer_events(pipeline, result_queue_url(pipeline))
+    (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     assert event["detail-type"] == "Training Failed"
     assert event["detail"]["error"] == "InvalidEventError"
     assert "datasets/absent/manifest.json does not exist" in event["detail"]["reason"]
