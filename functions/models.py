@@ -10,7 +10,7 @@ S3_SCHEME = "s3://"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
 SAGEMAKER_READABLE_PREFIXES = (
     "datasets/", "models/", "videos/", "training-output/", "checkpoints/", "pretrained/",
-    "scenes/",
+    "scenes/", "batches/",
 )  # fmt: skip
 
 

@@ -353,12 +353,14 @@ class Deployer:
         bus = rule.get("EventBusName") or "default"
         if isinstance(bus, str) and bus.startswith("arn:"):
             bus = bus.rsplit("/", 1)[-1]
-        pattern = rule["EventPattern"]
+        pattern = rule.get("EventPattern")
+        trigger = (
+            {"ScheduleExpression": rule["ScheduleExpression"]}  # fired by schedule_seam
+            if "ScheduleExpression" in rule
+            else {"EventPattern": pattern if isinstance(pattern, str) else json.dumps(pattern)}
+        )
         arn = events.put_rule(
-            Name=rule["Name"],
-            EventBusName=bus,
-            EventPattern=pattern if isinstance(pattern, str) else json.dumps(pattern),
-            State=rule.get("State", "ENABLED"),
+            Name=rule["Name"], EventBusName=bus, State=rule.get("State", "ENABLED"), **trigger
         )["RuleArn"]
         targets = []
         for target in rule.get("Targets", []):

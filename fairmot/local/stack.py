@@ -23,6 +23,7 @@ from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
+from fairmot.local.schedule_seam import ScheduleTicker
 from fairmot.local.seam import Patches, check_moto_version
 from fairmot.local.template import REGION
 
@@ -88,6 +89,7 @@ class LocalAws:
         self._server: Any = None
         self.endpoints: LocalEndpoints | None = None
         self.sagemaker: LocalSageMaker | None = None
+        self.schedules: ScheduleTicker | None = None
         # Every SageMaker/EventBridge/Step Functions request, checked as AWS would check it.
         self.requests = request_check.CheckedRequests()
 
@@ -115,6 +117,8 @@ class LocalAws:
                 },
             )
             self.stack = deployer.deploy()
+            self.schedules = ScheduleTicker(lambda: self.client("events"), self.settings.wait_scale)
+            self.schedules.start()
         except BaseException:
             self.close()
             raise
@@ -157,6 +161,8 @@ class LocalAws:
         self.endpoints.install(self.patches)
 
     def close(self) -> None:
+        if self.schedules is not None:
+            self.schedules.stop()
         if self.endpoints is not None:
             self.endpoints.stop_all()
         terminate_running()
