@@ -120,7 +120,9 @@ def expand(s3: Any, sqs: Any, queue: str, event: dict[str, Any], prefix_uri: str
 
 def batch_group(event: dict[str, Any]) -> tuple[str, str]:
     """Videos of one job share the model and the default scene their requests named."""
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return "", ""
     return str(detail.get("modelUri") or ""), str(detail.get("sceneUri") or "")
 
 
