@@ -55,8 +55,7 @@ class ScheduleTicker:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def _rules(self) -> list[tuple[dict[str, Any], float]]:
-        events = self.events_client()
+    def _rules(self, events: Any) -> list[tuple[dict[str, Any], float]]:
         found = []
         for rule in events.list_rules()["Rules"]:
             period = rate_seconds(rule.get("ScheduleExpression") or "")
@@ -67,14 +66,15 @@ class ScheduleTicker:
     def _run(self) -> None:
         from fairmot.local.lambda_seam import invoke_function
 
-        rules = self._rules()
+        events = self.events_client()  # once: the Lambdas change os.environ, clients read it
+        rules = self._rules(events)
         due = {rule["Name"]: time.monotonic() + period for rule, period in rules}
         step = min([period for _, period in rules], default=1.0) / 4
         while not self._stop.wait(step):
             for rule, period in rules:
                 if time.monotonic() < due[rule["Name"]]:
                     continue
-                targets = self.events_client().list_targets_by_rule(Rule=rule["Name"])["Targets"]
+                targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
                 for target in targets:
                     if target["Arn"].split(":")[2] == "lambda" and not self._stop.is_set():
                         invoke_function(target["Arn"], scheduled_event(rule["Arn"]))

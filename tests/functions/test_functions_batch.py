@@ -260,5 +260,7 @@ def test_the_event_version_is_the_one_processed_and_reported(
         version and validate_video.handler(start, None)["video"]["object"]["versionId"] == version
     )
     aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(32))  # a newer upload
-    with pytest.raises(VideoInvalidError, match="changed after this event"):
-        validate_video.handler(start, None)
+    superseded = validate_video.handler(start, None)["video"]
+    # Still the event's own version (its size, not the newer one's), with results of its own.
+    assert (superseded["object"]["versionId"], superseded["object"]["size"]) == (version, 2048)
+    assert superseded["resultsPrefix"] == f"s3://{BUCKET}/results/street/cam1@{version}/"

@@ -56,14 +56,15 @@ def batched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAw
 def results_events(aws: LocalAws, expected: int, timeout_s: float) -> list[dict[str, Any]]:
     """Wait until `expected` video results were published and the batch executions ended."""
     assert aws.stack is not None
+    # One client for the whole wait: creating clients reads os.environ, which the in-process
+    # Lambdas change on other threads.
+    sfn, machine = aws.client("stepfunctions"), aws.stack.state_machine("batch")
     deadline = time.monotonic() + timeout_s
     kinds = {"Video Processed", "Video Processing Failed"}
     while time.monotonic() < deadline:
         found = [e for e in aws.published.events if e["detail-type"] in kinds]
-        running = [
-            e for e in aws.executions(aws.stack.state_machine("batch")) if e["status"] == "RUNNING"
-        ]
-        if len(found) >= expected and not running:
+        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")
+        if len(found) >= expected and not running["executions"]:
             return found
         time.sleep(1)
     raise AssertionError(f"{len(found)} of {expected} results after {timeout_s}s")
