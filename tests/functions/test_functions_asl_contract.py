@@ -92,6 +92,10 @@ def caught(error: Exception) -> dict[str, str]:
     return {"Error": name, "Cause": json.dumps(body)}
 
 
+class Missing:
+    """A Choice's Variable that the state does not have (IsPresent false)."""
+
+
 class Walker:
     """Runs one definition over real handlers, moto SageMaker and a recorded event bus."""
 
@@ -199,10 +203,15 @@ class Walker:
     @staticmethod
     def choose(state: dict[str, Any], data: Any, context: dict[str, Any]) -> str:
         for rule in state["Choices"]:
-            value = read(rule["Variable"], data, context)
+            try:
+                value = read(rule["Variable"], data, context)
+            except KeyError:
+                value = Missing()
             if "BooleanEquals" in rule and value is rule["BooleanEquals"]:
                 return str(rule["Next"])
             if "StringEquals" in rule and value == rule["StringEquals"]:
+                return str(rule["Next"])
+            if "IsPresent" in rule and rule["IsPresent"] is not isinstance(value, Missing):
                 return str(rule["Next"])
         return str(state["Default"])
 
@@ -496,3 +505,14 @@ def test_a_spent_quota_budget_sends_the_videos_to_the_dead_letter_queue(
         Draft202012Validator(schema_for("Video Processing Requested")).validate(
             message["MessageBody"]
         )
+
+
+def test_a_batch_with_no_model_fails_once_with_its_input(aws: Aws) -> None:
+    key = "videos/n.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(100))
+    batch = {"events": [s3_created(aws.s3, key)]}
+    walker = Walker(aws)
+    assert walker.run("batch", batch)[0] == "FAILED"
+    detail = only_event(walker, "Video Processing Failed")
+    assert (detail["error"], detail["input"]) == ("NoModelError", batch)
+    assert walker.visited[-3:] == ["WhoFailed", "PublishFailure", "Failed"]
