@@ -4,6 +4,8 @@ moto 5.2.5 stores a rule's ScheduleExpression but never fires it. A ticker threa
 Wait states' time scale (a `rate(1 minute)` rule fires every 0.6 s at scale 0.01), invoking each
 Lambda target with a Scheduled Event as EventBridge sends it. Ticks run one at a time: the
 functions such rules drive (the batch scheduler) have ReservedConcurrentExecutions 1 on AWS.
+Template parameters named `*WindowSeconds` (the batch window) are waits too, and their
+defaults are scaled the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fairmot.local.template import ACCOUNT_ID, REGION
@@ -37,6 +40,17 @@ def scheduled_event(rule_arn: str) -> dict[str, Any]:
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [rule_arn],
         "detail": {},
     }  # fmt: skip
+
+
+def scaled_windows(template: Path, given: dict[str, str], scale: float) -> dict[str, str]:
+    """`given`, plus each `*WindowSeconds` parameter's default scaled (at least 1 s)."""
+    from fairmot.local.template import load_template
+
+    scaled = dict(given)
+    for name, spec in load_template(template).get("Parameters", {}).items():
+        if name.endswith("WindowSeconds") and name not in given and "Default" in spec:
+            scaled[name] = str(max(1, round(float(spec["Default"]) * scale)))
+    return scaled
 
 
 class ScheduleTicker:

@@ -23,7 +23,7 @@ from fairmot.local.deployer import DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
-from fairmot.local.schedule_seam import ScheduleTicker
+from fairmot.local.schedule_seam import ScheduleTicker, scaled_windows
 from fairmot.local.seam import Patches, check_moto_version
 from fairmot.local.template import REGION
 
@@ -110,7 +110,9 @@ class LocalAws:
                 self.settings.template,
                 self.session(),
                 stack_name=self.settings.stack_name,
-                parameters=self.settings.parameters,
+                parameters=scaled_windows(
+                    self.settings.template, self.settings.parameters, self.settings.wait_scale
+                ),
                 extra_environment={
                     **LAMBDA_LOCAL_ENVIRONMENT,
                     **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),

@@ -38,13 +38,14 @@ def s3_event(aws: LocalAws, key: str, sent_key: str) -> dict[str, Any]:
 
 
 def mute_upload_rule(aws: LocalAws) -> None:
-    """Stop S3 uploads of videos from starting batch: the test delivers their events itself."""
+    """Stop S3 uploads of videos from reaching batch admission: the test delivers their events
+    to the batch state machine itself."""
     assert aws.stack is not None
     events = aws.client("events")
-    batch = aws.stack.state_machine("batch")
+    admission = aws.stack.queues["AdmissionQueue"].rsplit("/", 1)[-1]
     for rule in events.list_rules()["Rules"]:  # the default bus: where S3 events arrive
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        ids = [t["Id"] for t in targets if t["Arn"] == batch]
+        ids = [t["Id"] for t in targets if t["Arn"].endswith(f":{admission}")]
         if ids:
             events.remove_targets(Rule=rule["Name"], Ids=ids)
 
