@@ -23,6 +23,9 @@ from fairmot.local.template import ACCOUNT_ID, REGION
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+# The in-process Lambdas take turns (one lock): a scheduler firing every 0.6 s would hold it
+# most of the time on a loaded machine and starve the workflows' own steps.
+MIN_PERIOD_S = 2.0
 
 
 def rate_seconds(expression: str) -> float | None:
@@ -74,7 +77,7 @@ class ScheduleTicker:
         for rule in events.list_rules()["Rules"]:
             period = rate_seconds(rule.get("ScheduleExpression") or "")
             if period is not None and rule.get("State") == "ENABLED":
-                found.append((rule, period * self.scale))
+                found.append((rule, max(MIN_PERIOD_S, period * self.scale)))
         return found
 
     def _run(self) -> None:

@@ -377,7 +377,7 @@ def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
     assert walker.run("batch", s3_created(aws.s3, key))[0] == "FAILED"
     detail = only_event(walker, "Video Processing Failed")
     assert (detail["error"], detail["reason"]) == ("JobNotCompleted", "Stopped")
-    assert "SummariseResults" not in walker.visited
+    assert "ReportVideos" not in walker.visited
 
 
 class TwinWalker(Walker):

@@ -70,6 +70,7 @@ def results_events(aws: LocalAws, expected: int, timeout_s: float) -> list[dict[
     raise AssertionError(f"{len(found)} of {expected} results after {timeout_s}s")
 
 
+@pytest.mark.timeout(1500)  # 200 videos through 4+ real jobs on 2 shared cores
 def test_a_burst_of_200_uploads_runs_in_few_jobs_within_the_quota(
     batched: LocalAws, tiny_model: Path, short_video: bytes
 ) -> None:
