@@ -131,8 +131,10 @@ def test_a_prefix_request_processes_every_video_under_it_once(
     batched.client("events").put_events(Entries=[{
         "Source": "upstream.backfill", "DetailType": "Video Processing Requested",
         "EventBusName": batched.stack.bus,
+        # A runId: the same videos with the same model were processed already (their uploads),
+        # and without one the planned job would be the same job, a duplicate.
         "Detail": json.dumps({"prefixUri": f"s3://{bucket}/videos/2026-11-30/",
-                              "correlationId": correlation}),
+                              "correlationId": correlation, "runId": "backfill-1"}),
     }])  # fmt: skip
     events = results_events(batched, expected=9, timeout_s=300)
     requested = [e for e in events if e["detail"]["correlationId"] == correlation]

@@ -89,9 +89,9 @@ def test_raw_and_url_encoded_keys_both_reach_their_object(
     )  # fmt: skip
     assert event["detail"]["outputs"]["prefix"] == f"s3://{bucket}/results/cam+1/día 2/"
     manifest_key = event["detail"]["outputs"]["manifest"].split("/", 3)[3]
-    assert manifest_key.startswith("results/cam+1/fairmot-dev-proc-")  # this job's own manifest
+    assert manifest_key.startswith("results/fairmot-dev-proc-")  # this batch job's own manifest
     run_manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
-    assert [o["video"] for o in run_manifest["outputs"]] == ["día 2.mp4"]
+    assert [o["video"] for o in run_manifest["outputs"]] == ["cam+1/día 2.mp4"]
 
     # URL-encoded, as S3 notifications send it (the rule muted: only this delivery).
     mute_upload_rule(pipeline)
