@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "client",
     "local",
     "console",
+    "replay",
 )
 # Exit status after a broken pipe, as a shell reports a process ended by SIGPIPE (128 + 13).
 EXIT_BROKEN_PIPE = 141

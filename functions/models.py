@@ -14,7 +14,7 @@ TRACKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # What the SageMaker execution role may read (template.yaml, SageMakerExecutionRole ReadInputs).
 SAGEMAKER_READABLE_PREFIXES = (
     "datasets/", "models/", "videos/", "training-output/", "checkpoints/", "pretrained/",
-    "scenes/",
+    "scenes/", "batches/",
 )  # fmt: skip
 
 

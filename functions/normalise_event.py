@@ -3,7 +3,7 @@
 Accepted inputs (EventBridge envelopes):
 - `Object Created` from aws.s3 (the data bucket's uploads),
 - `Training Requested` / `Deployment Requested` / `Video Processing Requested` (detail carries
-  an S3 URI: datasetUri, modelUri or videoUri),
+  an S3 URI: datasetUri, modelUri or videoUri, the last with an optional versionId),
 - `Training Succeeded` for deploy (the rule for manifests with `deploy: true`),
 - `SageMaker Model Package State Change` for deploy: a package of this stack's registry became
   Approved (the artifact is its inference container's ModelDataUrl).
@@ -64,11 +64,12 @@ def head_or_none(s3: Any, bucket: str, key: str, version_id: str | None = None) 
     )  # fmt: skip
 
 
-def head(s3: Any, bucket: str, key: str) -> S3Object:
-    """The object's etag and size; InvalidEventError when it is not there."""
-    found = head_or_none(s3, bucket, key)
+def head(s3: Any, bucket: str, key: str, version_id: str | None = None) -> S3Object:
+    """The object's (or that version's) etag and size; InvalidEventError when it is not there."""
+    found = head_or_none(s3, bucket, key, version_id)
     if found is None:
-        raise InvalidEventError(f"s3://{bucket}/{key} does not exist")
+        version = f" (version {version_id})" if version_id else ""
+        raise InvalidEventError(f"s3://{bucket}/{key}{version} does not exist")
     return found
 
 
@@ -169,7 +170,7 @@ def build_request(workflow: str, event: dict[str, Any], s3: Any) -> Request:
         bucket, key = in_data_bucket(uri)
         if workflow == "training":
             key = dataset_manifest_key(key)
-        obj = head(s3, bucket, key)
+        obj = head(s3, bucket, key, detail.get("versionId") if workflow == "batch" else None)
     elif workflow == "deploy" and detail_type == "Training Succeeded":
         model = detail.get("model")
         uri = model.get("uri") if isinstance(model, dict) else None

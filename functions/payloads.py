@@ -82,8 +82,17 @@ class PlanProcessingPayload(StepPayload):
 
 
 class SummariseResultsPayload(StepPayload):
-    results: dict[str, str]  # the plan's results: where the processing job wrote
-    processingJobName: str | None = None
+    videos: list[dict[str, Any]]  # the batch plan's videos, each with its results' URIs
+    processingJobName: str
+
+
+class PlanBatchPayload(StepPayload):
+    input: dict[str, Any]  # the scheduler's batch: the admitted events and the batch's id
+
+
+class QuotaBackoffPayload(StepPayload):
+    error: dict[str, Any] | None = None  # the create's Catch: {Error, Cause}
+    backoff: dict[str, Any] | None = None  # the previous wait's state, absent on the first
 
 
 class ExplainFailurePayload(StepPayload):

@@ -1,4 +1,4 @@
-"""Batch step: read the processing job's summary.json and list the outputs it wrote."""
+"""Batch step: read each video's summary.json from the processing job and list its outputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from errors import ResultsMissingError
+from errors import PipelineError, ResultsMissingError
 from models import parse_s3_uri
 from payloads import SummariseResultsPayload
 from step import logger, metrics, pipeline_step
@@ -61,10 +61,23 @@ def summarise(s3: Any, results: dict[str, str]) -> dict[str, Any]:
     return {"summary": summary, "outputs": outputs}
 
 
+def report(s3: Any, video: dict[str, Any]) -> dict[str, Any]:
+    """One video of a batch: its summary and outputs, or why it has none (it fails alone)."""
+    try:
+        return {**video, "ok": True, **summarise(s3, video["results"])}
+    except PipelineError as error:
+        return {**video, "ok": False, "error": type(error).__name__, "reason": str(error)}
+
+
 @pipeline_step(payload=SummariseResultsPayload)
 def handler(event: SummariseResultsPayload, context: LambdaContext) -> dict[str, Any]:
-    """-> {summary, outputs}."""
-    result = summarise(boto3.client("s3"), event.results)
-    metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=1)
-    logger.info("video processed", extra={"outputs": result["outputs"]})
-    return result
+    """-> {reports}: per video ok with summary and outputs, or not ok with error and reason
+    (one call per job, not one per video)."""
+    s3 = boto3.client("s3")
+    reports = [report(s3, video) for video in event.videos]
+    done = sum(r["ok"] for r in reports)
+    metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=done)
+    metrics.add_metric(name="VideosFailed", unit=MetricUnit.Count, value=len(reports) - done)
+    logger.info("batch summarised", extra={"job": event.processingJobName, "ok": done,
+                                           "failed": len(reports) - done})  # fmt: skip
+    return {"reports": reports}

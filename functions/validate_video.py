@@ -52,11 +52,15 @@ def check_signature(s3: Any, obj: S3Object) -> None:
         )
 
 
-def results_prefix(bucket: str, key: str) -> str:
-    """videos/a/b.mp4 -> s3://bucket/results/a/b/ (the processing job writes <stem>/ there)."""
+def results_prefix(bucket: str, key: str, version_id: str | None = None) -> str:
+    """videos/a/b.mp4 -> s3://bucket/results/a/b/ (the processing job writes <stem>/ there).
+
+    A superseded version (a newer upload replaced it before its job ran) gets results/a/b@<id>/:
+    the newest upload keeps the documented place, and each version its own results.
+    """
     relative = key[len(VIDEOS_PREFIX) :] if key.startswith(VIDEOS_PREFIX) else key
     stem = str(PurePosixPath(relative).with_suffix(""))
-    return f"s3://{bucket}/{RESULTS_PREFIX}{stem}/"
+    return f"s3://{bucket}/{RESULTS_PREFIX}{stem}{'@' + version_id if version_id else ''}/"
 
 
 def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
@@ -66,7 +70,15 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
             f"{obj.uri} is not a video this pipeline processes (suffixes: {', '.join(VIDEO_SUFFIXES)})"
         )
     try:
-        found = s3.head_object(Bucket=obj.bucket, Key=obj.key)
+        latest = s3.head_object(Bucket=obj.bucket, Key=obj.key)
+        superseded = bool(obj.versionId) and latest.get("VersionId") != obj.versionId
+        # The version the event named, even when a newer upload replaced it: the batch job
+        # reads that exact version (plan_batch copies it), so its results are its own.
+        found = (
+            s3.head_object(Bucket=obj.bucket, Key=obj.key, VersionId=obj.versionId)
+            if superseded
+            else latest
+        )
     except ClientError as error:
         if is_missing(error):
             raise VideoInvalidError(f"{obj.uri} does not exist (deleted after upload?)") from error
@@ -80,17 +92,12 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
             "split it or raise the stack parameter"
         )
     version = found.get("VersionId")
-    if obj.versionId and version and version != obj.versionId:
-        # A processing input cannot name a version: the job would read the newer upload.
-        raise VideoInvalidError(
-            f"{obj.uri} changed after this event (version {obj.versionId}, now {version}): the "
-            "newer upload's own event processes it"
-        )
     current = obj.model_copy(
         update={"etag": found["ETag"].strip('"'), "size": size, "versionId": version}
     )
     check_signature(s3, current)
-    return Video(uri=obj.uri, object=current, resultsPrefix=results_prefix(obj.bucket, obj.key))
+    prefix = results_prefix(obj.bucket, obj.key, version if superseded else None)
+    return Video(uri=obj.uri, object=current, resultsPrefix=prefix)
 
 
 @pipeline_step(payload=ValidateVideoPayload)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fairmot.local import sync_seam, tuning_seam
+from fairmot.local.quota_seam import ProcessingQuota
 from fairmot.local.sagemaker_jobs import (
     JobResult,
     LogSink,
@@ -71,6 +72,7 @@ class LocalSageMaker:
         self.settings = settings
         self.slots = threading.BoundedSemaphore(settings.max_processes)
         self.requests: dict[str, dict[str, Any]] = {}  # training job name -> its request
+        self.quota = ProcessingQuota()
         self._original_training: Callable[..., Any] | None = None
 
     def start(self, work: Callable[[], object], name: str) -> None:
@@ -204,8 +206,11 @@ class LocalSageMaker:
                 "AppSpecification": copy.deepcopy(kwargs.get("app_specification")),
                 "Environment": _current_params().get("Environment") or {},
             }
-            job = original_processing(backend, **kwargs)
-            job.processing_job_status = "InProgress"
+            resources = _current_params().get("ProcessingResources") or {}
+            with seam.quota.lock:  # ResourceLimitExceeded past the account's quota, as on AWS
+                seam.quota.admit(backend, name, resources["ClusterConfig"]["InstanceType"])
+                job = original_processing(backend, **kwargs)
+                job.processing_job_status = "InProgress"
             job.processing_end_time = None
             seam.start(lambda: seam._run_processing(backend, name, request), name)
             return job

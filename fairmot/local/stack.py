@@ -31,6 +31,7 @@ from fairmot.local.deployer import REGION, DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
+from fairmot.local.schedule_seam import ScheduleTicker, scaled_windows
 from fairmot.local.seam import Patches, check_moto_version
 
 MOTO_CONFIG: dict[str, Any] = {
@@ -90,6 +91,7 @@ class LocalAws:
         self._server: Any = None
         self.endpoints: LocalEndpoints | None = None
         self.sagemaker: LocalSageMaker | None = None
+        self.schedules: ScheduleTicker | None = None
         # Every SageMaker/EventBridge/Step Functions request, checked as AWS would check it.
         self.requests = request_check.CheckedRequests()
 
@@ -110,12 +112,16 @@ class LocalAws:
                 self.settings.template,
                 self.client,
                 stack_name=self.settings.stack_name,
-                parameters=self.settings.parameters,
+                parameters=scaled_windows(
+                    self.settings.template, self.settings.parameters, self.settings.wait_scale
+                ),
                 extra_environment={
                     **LAMBDA_LOCAL_ENVIRONMENT,
                     **(QUIET_LAMBDA_ENVIRONMENT if self.settings.quiet_lambdas else {}),
                 },
             ).deploy()
+            self.schedules = ScheduleTicker(lambda: self.client("events"), self.settings.wait_scale)
+            self.schedules.start()
         except BaseException:
             self.close()
             raise
@@ -161,6 +167,8 @@ class LocalAws:
         deployment_seam.install(self.patches, self.endpoints, self.settings.wait_scale)
 
     def close(self) -> None:
+        if self.schedules is not None:
+            self.schedules.stop()
         if self.endpoints is not None:
             self.endpoints.stop_all()
         terminate_running()

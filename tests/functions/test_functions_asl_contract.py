@@ -92,6 +92,10 @@ def caught(error: Exception) -> dict[str, str]:
     return {"Error": name, "Cause": json.dumps(body)}
 
 
+class Missing:
+    """A Choice's Variable that the state does not have (IsPresent false)."""
+
+
 class Walker:
     """Runs one definition over real handlers, moto SageMaker and a recorded event bus."""
 
@@ -100,6 +104,7 @@ class Walker:
         self.handlers = handlers()
         self.published: list[dict[str, Any]] = []
         self.visited: list[str] = []
+        self.sent: list[dict[str, Any]] = []  # SQS messages (the batch dead-letter queue)
         self.results_writer = results_writer
 
     def lambda_invoke(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +143,9 @@ class Walker:
             if self.results_writer:
                 self.results_writer(params)
             return sm.describe_processing_job(ProcessingJobName=params["ProcessingJobName"])
+        if action == "sendMessage":
+            self.sent.append(params)
+            return {"MessageId": f"m{len(self.sent)}"}
         if action == "createModel":
             return sm.create_model(**params)
         if action == "createEndpointConfig":
@@ -148,7 +156,13 @@ class Walker:
         definition = json.loads((REPO / "statemachines" / f"{workflow}.asl.json").read_text())
         arn = EXECUTION_ARN.format(workflow)
         context = {"Execution": {"Id": arn, "Name": "exec-1", "Input": execution_input}}
-        states, name, data = definition["States"], definition["StartAt"], execution_input
+        return self.walk(definition, execution_input, context)
+
+    def walk(
+        self, definition: dict[str, Any], data: Any, context: dict[str, Any]
+    ) -> tuple[str, Any]:
+        """Run one state list (a definition or a Map's ItemProcessor) to its end."""
+        states, name = definition["States"], definition["StartAt"]
         for _ in range(200):
             state = states[name]
             self.visited.append(name)
@@ -161,6 +175,12 @@ class Walker:
             elif kind == "Choice":
                 name = self.choose(state, data, context)
                 continue
+            elif kind == "Map":  # inline, one item after another; failures stay in the item
+                for index, item in enumerate(read(state["ItemsPath"], data, context)):
+                    item_context = {**context, "Map": {"Item": {"Value": item, "Index": index}}}
+                    selected = fill(state["ItemSelector"], data, item_context)
+                    self.walk(state["ItemProcessor"], selected, item_context)
+                assert state["ResultPath"] is None  # these Maps keep no results
             elif kind == "Task":
                 try:
                     raw = self.task(state["Resource"], fill(state["Parameters"], data, context))
@@ -175,16 +195,23 @@ class Walker:
                     data = put(data, catch["ResultPath"], failure)
                     name = catch["Next"]
                     continue
-            name = state["Next"]
+            if state.get("End"):
+                return "SUCCEEDED", data
+            name = state["Next"]  # Wait states pass at once
         raise AssertionError("no end state after 200 steps")
 
     @staticmethod
     def choose(state: dict[str, Any], data: Any, context: dict[str, Any]) -> str:
         for rule in state["Choices"]:
-            value = read(rule["Variable"], data, context)
+            try:
+                value = read(rule["Variable"], data, context)
+            except KeyError:
+                value = Missing()
             if "BooleanEquals" in rule and value is rule["BooleanEquals"]:
                 return str(rule["Next"])
             if "StringEquals" in rule and value == rule["StringEquals"]:
+                return str(rule["Next"])
+            if "IsPresent" in rule and rule["IsPresent"] is not isinstance(value, Missing):
                 return str(rule["Next"])
         return str(state["Default"])
 
@@ -263,6 +290,23 @@ def test_deploy_after_training_keeps_the_correlation_id(aws: Aws) -> None:
     assert detail["model"] == succeeded["detail"]["model"]["uri"]
 
 
+def container(params: dict[str, Any], skip: str = "\0") -> None:
+    """What the processing entry point uploads: output/<relative path without suffix>/... under
+    the output URI, for each video the job's input prefix holds (but those named `skip`)."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in params["ProcessingInputs"]}
+    staged = inputs["video"][len(f"s3://{BUCKET}/") :]
+    out = params["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    for obj in s3.list_objects_v2(Bucket=BUCKET, Prefix=staged).get("Contents", []):
+        relative = obj["Key"][len(staged) :].rsplit(".", 1)[0]
+        if skip in relative:
+            continue
+        prefix = out[len(f"s3://{BUCKET}/") :] + relative + "/"
+        summary = {"frames": 20, "fps": 10.0, "tracks": 3}
+        s3.put_object(Bucket=BUCKET, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
+        s3.put_object(Bucket=BUCKET, Key=prefix + "annotated.mp4", Body=b"x")
+
+
 def test_batch_processes_a_video_with_the_latest_model(aws: Aws) -> None:
     aws.s3.put_object(
         Bucket=BUCKET, Key="registry/latest.json",
@@ -270,15 +314,6 @@ def test_batch_processes_a_video_with_the_latest_model(aws: Aws) -> None:
     )  # fmt: skip
     key = "videos/street/cam1.mp4"
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(100))
-
-    def container(params: dict[str, Any]) -> None:
-        """What the processing entry point uploads: output/<stem>/... under the output URI."""
-        out = params["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-        prefix = out[len(f"s3://{BUCKET}/") :] + "cam1/"
-        summary = {"frames": 20, "fps": 10.0, "tracks": 3}
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.put_object(Bucket=BUCKET, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
-        s3.put_object(Bucket=BUCKET, Key=prefix + "annotated.mp4", Body=b"x")
 
     walker = Walker(aws, results_writer=container)
     status, _ = walker.run("batch", s3_created(aws.s3, key))
@@ -305,7 +340,7 @@ def test_duplicate_video_event_is_a_no_op(aws: Aws) -> None:
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(16))
     event = s3_created(aws.s3, key)
     first = Walker(aws, results_writer=lambda params: None)
-    assert first.run("batch", event)[0] == "FAILED"  # the container wrote no summary.json
+    assert first.run("batch", event)[0] == "SUCCEEDED"  # the job ran; its one video failed
     assert only_event(first, "Video Processing Failed")["error"] == "ResultsMissingError"
     second = Walker(aws)
     assert second.run("batch", event)[0] == "SUCCEEDED"
@@ -318,7 +353,14 @@ def test_walker_sees_every_lambda_of_the_template() -> None:
         for path in Path(REPO / "statemachines").glob("*.asl.json")
         for p in set(__import__("re").findall(r"\$\{(\w+FunctionArn)\}", path.read_text()))
     }
-    assert {f"${{{p}}}" for p in used} == set(handlers())
+    template, _ = decode(str(REPO / "template.yaml"))
+    triggered = {  # functions with triggers of their own (the batch scheduler's schedule)
+        f"${{{name}Arn}}"
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function" and r["Properties"].get("Events")
+    }
+    assert triggered == {"${ScheduleBatchesFunctionArn}"}
+    assert {f"${{{p}}}" for p in used} == set(handlers()) - triggered
 
 
 def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
@@ -335,7 +377,7 @@ def test_a_stopped_job_counts_as_a_failure(aws: Aws) -> None:
     assert walker.run("batch", s3_created(aws.s3, key))[0] == "FAILED"
     detail = only_event(walker, "Video Processing Failed")
     assert (detail["error"], detail["reason"]) == ("JobNotCompleted", "Stopped")
-    assert "SummariseResults" not in walker.visited
+    assert "ReportVideos" not in walker.visited
 
 
 class TwinWalker(Walker):
@@ -392,3 +434,85 @@ def test_a_refused_request_fails_at_once_with_its_name_and_reason(aws: Aws) -> N
         "SageMaker.ThrottlingException", "SageMaker.ResourceLimitExceededException",
         "ThrottlingException",
     }  # fmt: skip
+
+
+def batch_of(aws: Aws, *keys: str) -> dict[str, Any]:
+    """What the scheduler starts: {"events": [...]}, the latest model registered."""
+    aws.s3.put_object(
+        Bucket=BUCKET, Key="registry/latest.json",
+        Body=json.dumps({"modelUri": f"s3://{BUCKET}/models/m/model.tar.gz"}).encode(),
+    )  # fmt: skip
+    for key in keys:
+        aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(100))
+    return {"events": [s3_created(aws.s3, key) for key in keys]}
+
+
+def test_a_batch_runs_one_job_and_a_bad_video_fails_alone(aws: Aws) -> None:
+    batch = batch_of(aws, "videos/a/one.mp4", "videos/a/bad.mp4", "videos/b/two.mkv")
+    batch["events"].append(json.loads(json.dumps(batch["events"][0])))  # delivered twice
+    aws.s3.put_object(Bucket=BUCKET, Key="videos/a/notes.txt", Body=b"hello")
+    batch["events"].append(s3_created(aws.s3, "videos/a/notes.txt"))
+    walker = Walker(aws, results_writer=lambda params: container(params, skip="bad"))
+    assert walker.run("batch", batch)[0] == "SUCCEEDED"
+    walker.assert_events_valid()
+    outcome = {(e["detail-type"], e["detail"].get("video") or e["detail"]["input"].get("video")
+                or e["detail"]["input"]["detail"]["object"]["key"]) for e in walker.published}  # fmt: skip
+    assert outcome == {
+        ("Video Processed", f"s3://{BUCKET}/videos/a/one.mp4"),
+        ("Video Processed", f"s3://{BUCKET}/videos/b/two.mkv"),
+        ("Video Processing Failed", f"s3://{BUCKET}/videos/a/bad.mp4"),
+        ("Video Processing Failed", "videos/a/notes.txt"),
+    }
+    assert len(walker.published) == 4  # the duplicate delivery was processed once
+    assert len(aws.sagemaker.list_processing_jobs()["ProcessingJobSummaries"]) == 1
+
+
+class QuotaWalker(Walker):
+    """SageMaker refuses the first `refusals` creates with ResourceLimitExceeded."""
+
+    def __init__(self, aws: Aws, refusals: int, **kwargs: Any) -> None:
+        super().__init__(aws, **kwargs)
+        self.refusals = refusals
+
+    def task(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        if resource.endswith("createProcessingJob.sync") and self.refusals > 0:
+            self.refusals -= 1
+            message = "The account-level service limit 'ml.g4dn.xlarge for processing job usage' is 2 Instances"
+            error = {"Error": {"Code": "ResourceLimitExceeded", "Message": message}}
+            raise ClientError(error, "CreateProcessingJob")  # type: ignore[arg-type]
+        return super().task(resource, params)
+
+
+def test_a_quota_refusal_waits_for_a_slot_without_failing(aws: Aws) -> None:
+    walker = QuotaWalker(aws, refusals=3, results_writer=container)
+    assert walker.run("batch", batch_of(aws, "videos/q.mp4"))[0] == "SUCCEEDED"
+    assert walker.visited.count("WaitForSlot") == 3
+    assert only_event(walker, "Video Processed")["video"] == f"s3://{BUCKET}/videos/q.mp4"
+
+
+def test_a_spent_quota_budget_sends_the_videos_to_the_dead_letter_queue(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUOTA_WAIT_SECONDS", "0")
+    walker = QuotaWalker(aws, refusals=1)
+    assert walker.run("batch", batch_of(aws, "videos/x.mp4", "videos/y.mp4"))[0] == "FAILED"
+    walker.assert_events_valid()
+    assert {e["detail"]["error"] for e in walker.published} == {"QuotaWaitExhausted"}
+    assert len(walker.published) == 2
+    requeued = sorted(m["MessageBody"]["detail"]["videoUri"] for m in walker.sent)
+    assert requeued == [f"s3://{BUCKET}/videos/x.mp4", f"s3://{BUCKET}/videos/y.mp4"]
+    for message in walker.sent:  # what replay sends back is an event the workflow accepts
+        Draft202012Validator(schema_for("Video Processing Requested")).validate(
+            message["MessageBody"]
+        )
+
+
+def test_a_batch_with_no_model_fails_once_with_its_input(aws: Aws) -> None:
+    key = "videos/n.mp4"
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=video_bytes(100))
+    batch = {"events": [s3_created(aws.s3, key)]}
+    walker = Walker(aws)
+    assert walker.run("batch", batch)[0] == "FAILED"
+    detail = only_event(walker, "Video Processing Failed")
+    assert (detail["error"], detail["input"]) == ("NoModelError", batch)
+    assert walker.visited[-3:] == ["WhoFailed", "PublishFailure", "Failed"]

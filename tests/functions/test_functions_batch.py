@@ -12,7 +12,7 @@ import plan_processing
 import pytest
 import summarise_results
 import validate_video
-from errors import InvalidEventError, NoModelError, ResultsMissingError, VideoInvalidError
+from errors import InvalidEventError, NoModelError, VideoInvalidError
 from functions_support import BUCKET, CONTEXT, Aws, s3_created, sample, video_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics")
@@ -129,9 +129,10 @@ def test_summary_and_outputs_are_reported(aws: Aws) -> None:
         "manifestUri": f"s3://{BUCKET}/results/street/j.manifest.json",
     }
     meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
-    out = summarise_results.handler(
-        {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
-    )
+    (out,) = summarise_results.handler(
+        {"videos": [{"results": results}], "processingJobName": "j", "meta": meta}, CONTEXT
+    )["reports"]
+    assert out["ok"] is True
     assert out["summary"] == {"frames": 50, "fps": 12.5, "tracks": 7, "video": "cam1.mp4"}
     assert out["outputs"] == {
         "prefix": results["prefix"], "summary": results["summaryUri"],
@@ -140,16 +141,18 @@ def test_summary_and_outputs_are_reported(aws: Aws) -> None:
     }  # fmt: skip
 
 
-def test_missing_summary_fails(aws: Aws) -> None:
+def test_missing_summary_fails_that_video_alone(aws: Aws) -> None:
     results = {
         "prefix": f"s3://{BUCKET}/results/x/",
         "summaryUri": f"s3://{BUCKET}/results/x/summary.json",
     }
     meta = {"executionArn": "arn:aws:states:us-east-1:1:execution:b:1", "correlationId": "c"}
-    with pytest.raises(ResultsMissingError):
-        summarise_results.handler(
-            {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
-        )
+    (report,) = summarise_results.handler(
+        {"videos": [{"video": "v", "results": results}], "processingJobName": "j", "meta": meta},
+        CONTEXT,
+    )["reports"]
+    assert (report["ok"], report["error"], report["video"]) == (False, "ResultsMissingError", "v")
+    assert "wrote no summary" in report["reason"]
 
 
 @pytest.mark.parametrize("field", ["videoUri", "modelUri"])
@@ -261,5 +264,7 @@ def test_the_event_version_is_the_one_processed_and_reported(
         and validate_video.handler(start, CONTEXT)["video"]["object"]["versionId"] == version
     )
     aws.s3.put_object(Bucket=BUCKET, Key=VIDEO_KEY, Body=video_bytes(32))  # a newer upload
-    with pytest.raises(VideoInvalidError, match="changed after this event"):
-        validate_video.handler(start, CONTEXT)
+    superseded = validate_video.handler(start, CONTEXT)["video"]
+    # Still the event's own version (its size, not the newer one's), with results of its own.
+    assert (superseded["object"]["versionId"], superseded["object"]["size"]) == (version, 2048)
+    assert superseded["resultsPrefix"] == f"s3://{BUCKET}/results/street/cam1@{version}/"

@@ -80,9 +80,10 @@ def test_analytics_totals_reach_the_video_processed_event(aws: Aws, meta: dict[s
         "summaryUri": f"s3://{BUCKET}/{prefix}summary.json",
         "manifestUri": f"s3://{BUCKET}/results/street/j.manifest.json",
     }
-    out = summarise_results.handler(
-        {"results": results, "processingJobName": "j", "meta": meta}, CONTEXT
-    )
+    (out,) = summarise_results.handler(
+        {"videos": [{"results": results}], "processingJobName": "j", "meta": meta}, CONTEXT
+    )["reports"]
+    assert out["ok"] is True
     assert out["summary"]["analytics"] == analytics
     event = {
         "source": "fairmot.pipeline",

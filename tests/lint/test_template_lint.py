@@ -143,9 +143,22 @@ INTEGRATION_ACTIONS = {
         {"sagemaker:CreateEndpointConfig", "sagemaker:AddTags", "sagemaker:ListTags"}, None,
     ),
     "events:putEvents": ({"events:PutEvents"}, None),
+    "sqs:sendMessage": ({"sqs:SendMessage"}, None),
 }  # fmt: skip
 # SAM policy templates the state machines use, by the actions they grant.
-POLICY_TEMPLATE_ACTIONS = {"EventBridgePutEventsPolicy": {"events:PutEvents"}}
+POLICY_TEMPLATE_ACTIONS = {
+    "EventBridgePutEventsPolicy": {"events:PutEvents"},
+    "SQSSendMessagePolicy": {"sqs:SendMessage"},
+}
+
+
+def all_states(definition: dict[str, Any]) -> dict[str, Any]:
+    """The states of a definition and of its Maps' ItemProcessors, by name."""
+    found = dict(definition["States"])
+    for state in definition["States"].values():
+        if state["Type"] == "Map":
+            found |= all_states(state.get("ItemProcessor") or state["Iterator"])
+    return found
 
 
 def granted(policies: list[Any]) -> tuple[set[str], set[str], set[str]]:
@@ -175,7 +188,7 @@ def test_state_machine_roles_grant_what_their_tasks_call() -> None:
         definition = json.loads((REPO / properties["DefinitionUri"]).read_text())
         actions, resources, functions = granted(properties["Policies"])
         substitutions = properties["DefinitionSubstitutions"]
-        for name, state in definition["States"].items():
+        for name, state in all_states(definition).items():
             resource = state.get("Resource", "")
             if resource.endswith(":::lambda:invoke"):
                 function = state["Parameters"]["FunctionName"].strip("${}")

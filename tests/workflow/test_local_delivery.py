@@ -44,13 +44,14 @@ def s3_event(aws: LocalAws, key: str, sent_key: str) -> dict[str, Any]:
 
 
 def mute_upload_rule(aws: LocalAws) -> None:
-    """Stop S3 uploads of videos from starting batch: the test delivers their events itself."""
+    """Stop S3 uploads of videos from reaching batch admission: the test delivers their events
+    to the batch state machine itself."""
     assert aws.stack is not None
     events = aws.client("events")
-    batch = aws.stack.state_machine("batch")
+    admission = aws.stack.queues["AdmissionQueue"].rsplit("/", 1)[-1]
     for rule in events.list_rules()["Rules"]:  # the default bus: where S3 events arrive
         targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        ids = [t["Id"] for t in targets if t["Arn"] == batch]
+        ids = [t["Id"] for t in targets if t["Arn"].endswith(f":{admission}")]
         if ids:
             events.remove_targets(Rule=rule["Name"], Ids=ids)
 
@@ -94,9 +95,9 @@ def test_raw_and_url_encoded_keys_both_reach_their_object(
     )  # fmt: skip
     assert event["detail"]["outputs"]["prefix"] == f"s3://{bucket}/results/cam+1/día 2/"
     manifest_key = event["detail"]["outputs"]["manifest"].split("/", 3)[3]
-    assert manifest_key.startswith("results/cam+1/fairmot-dev-proc-")  # this job's own manifest
+    assert manifest_key.startswith("results/fairmot-dev-proc-")  # this batch job's own manifest
     run_manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
-    assert [o["video"] for o in run_manifest["outputs"]] == ["día 2.mp4"]
+    assert [o["video"] for o in run_manifest["outputs"]] == ["cam+1/día 2.mp4"]
 
     # URL-encoded, as S3 notifications send it (the rule muted: only this delivery).
     mute_upload_rule(pipeline)
