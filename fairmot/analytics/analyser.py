@@ -142,14 +142,15 @@ class SceneAnalytics:
             samples = np.array(path, dtype=np.float64)
             frames, feet = samples[:, 0], samples[:, 1:]
             first, last = int(frames[0]), int(frames[-1])
+            w = self._smooth  # steps one smoothing window apart (see motion.path_length)
             entry: dict[str, Any] = {
                 "first_frame": first,
                 "last_frame": last,
-                "distance_px": round(path_length(smooth(feet, self._smooth)), 2),
+                "distance_px": round(path_length(smooth(feet, w), stride=w), 2),
             }
             if self.scene.calibration is not None:
-                ground = smooth(self.scene.calibration.to_ground(feet), self._smooth)
-                distance = path_length(ground)
+                ground = smooth(self.scene.calibration.to_ground(feet), w)
+                distance = path_length(ground, stride=w)
                 seconds = (last - first) / self.fps
                 speeds = windowed_speeds(frames, ground, self.fps, self._speed_window)
                 entry["distance_m"] = round(distance, 3)

@@ -2,13 +2,14 @@
 
 `paper`: the reference defaults (DLA-34 at 1088x608 on a GPU). `lite` and `quick` are the CPU
 recipes for synthetic data (`fairmot synth`) at 320x192 with the lite arch; `smoke` is a
-handful of steps that only proves the plumbing (local mode's first run, tests). They are step counts,
-so a result does not depend on how busy the machine is: `lite` is 1500 steps of 8 images (4.7
-minutes measured on this 2-core machine when lightly loaded, ~0.19 s a step; a step took up to
-9 s while eight jobs shared the cores), `quick` 450 steps for the demo. Epochs are shortened with
-num_iters so that the 10x learning-rate drop (after epoch lr_step) covers the last epoch.
+handful of steps that only proves the plumbing (local mode's first run, tests). They are step
+counts, so a result does not depend on how busy the machine is: `lite` (the demo's) is 2000 steps
+of 8 images (~0.2 s a step on this 2-core machine when quiet, so ~7 minutes; a step took up to 9 s
+while eight jobs shared the cores), `quick` 450 steps for `fairmot local demo --quick` and tests.
+Epochs are shortened with num_iters so that the 10x learning-rate drop (after epoch lr_step)
+covers the last epoch.
 Augmentation is off: synthetic training and test scenes come from the same generator, and many
-short sequences (bench/quality.py: 100 x 25 frames, each image seen about five times) give the
+short sequences (bench/quality.py: 100 x 25 frames, each image seen about six times) give the
 diversity instead. bench/quality.py measures what `lite` reaches on held-out sequences.
 """
 
@@ -38,14 +39,15 @@ RECIPES: dict[str, dict[str, str]] = {
     "crowdhuman_dla34": {"num_epochs": "60", "lr_step": "50", "batch_size": "8"},  # from COCO
     "mix_ft_ch_dla34": {},  # from crowdhuman_dla34's model, on MIX + all of MOT17
     "mot20_ft_mix_dla34": {"num_epochs": "20", "lr_step": "15"},  # from fairmot_dla34.pth
-    # max_minutes is a safety net only (a lightly loaded machine finishes the steps first): it
-    # keeps the demo's training inside its time limit on a busy machine, at some cost in quality.
+    # The demo's recipe: 2000 steps, ~8 minutes on a quiet 2-core machine. The steps bound it,
+    # so its result does not depend on the machine's load; max_minutes is only a far safety net
+    # against a wedged machine (it stopped an earlier 12-minute cap's runs mid-schedule).
     "lite": {
         **_CPU_COMMON,
         "num_iters": "250",
-        "num_epochs": "6",
-        "lr_step": "5",
-        "max_minutes": "12",
+        "num_epochs": "8",
+        "lr_step": "7",
+        "max_minutes": "45",
     },
     "quick": {
         **_CPU_COMMON,

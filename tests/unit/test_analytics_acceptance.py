@@ -45,12 +45,16 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "model"
 
 
-def test_tracked_analytics_match_the_truth(model: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def speeds(model: Path, tmp_path_factory: pytest.TempPathFactory) -> list[float]:
+    """Tracked/true mean speed of every track that followed one person for two seconds, after
+    checking line counts and total distance on the way."""
+    tmp_path = tmp_path_factory.mktemp("analytics-heldout")
     data = generate_dataset(
         tmp_path / "test", sequences=2, frames=300, width=320, height=192, seed=TEST_SEED,
         analytics=True,
     )  # fmt: skip
-    distance, true_distance, speeds = 0.0, 0.0, []
+    distance, true_distance, ratios = 0.0, 0.0, []
     for seq in sorted(p for p in data.iterdir() if p.is_dir()):
         out = tmp_path / "tracked" / seq.name
         args = ["track", str(seq), "--model", str(model), "--out", str(out), "--no-video"]
@@ -69,15 +73,27 @@ def test_tracked_analytics_match_the_truth(model: Path, tmp_path: Path) -> None:
                 assert abs(got - true) <= allowed, f"{seq.name} {name} {direction}: {got} vs {true}"
         distance += result["distance_m"][0]
         true_distance += result["distance_m"][1]
-        speeds.extend(got / true for _, _, got, true in result["speeds"])
+        ratios.extend(got / true for _, _, got, true in result["speeds"])
     assert distance == pytest.approx(true_distance, rel=0.15)
-    assert len(speeds) >= 6, "too few tracks followed one person for 2 s to judge speeds"
-    within = float(np.mean([abs(r - 1) <= 0.15 for r in speeds]))
-    median = float(np.median(speeds))
+    assert len(ratios) >= 6, "too few tracks followed one person for 2 s to judge speeds"
+    within = sum(abs(r - 1) <= 0.15 for r in ratios)
     print(
-        f"mean speed tracked/true over {len(speeds)} tracks: median {median:.3f}, {within:.0%} within 15%"
+        f"speed tracked/true, {len(ratios)} tracks: median {np.median(ratios):.3f}, {within} in 15%"
     )
-    # Measured: a 12-minute lite model, median 1.08 with 10 of 11 tracks within 15%; the quick
-    # recipe, median 1.10 with 7 of 11. Outside are slow walkers, whose box jitter is a large
-    # part of their motion and lengthens their smoothed paths.
-    assert abs(median - 1) <= 0.15, sorted(speeds)
+    return ratios
+
+
+def test_tracked_counts_distance_and_median_speed_match_the_truth(speeds: list[float]) -> None:
+    assert abs(float(np.median(speeds)) - 1) <= 0.15, sorted(speeds)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 16): the quick model, 13 of 14 tracks within 15%; a slow walker's "
+    "(0.44 m/s) box-bottom jitter of ~3 px still reads as 26% more speed",
+)
+def test_every_followed_track_has_its_true_mean_speed(speeds: list[float]) -> None:
+    """The issue's rule: every track followed for two seconds or more, not only the median.
+    Measured (bench/analytics.py, this test's recipe and seeds): 7 of 11 before path lengths
+    were summed a smoothing window apart and the synthetic boxes were amodal, 13 of 14 after."""
+    assert all(abs(r - 1) <= 0.15 for r in speeds), sorted(round(r, 3) for r in speeds)

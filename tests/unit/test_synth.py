@@ -1,6 +1,8 @@
-"""Synthetic scenes: valid MOT sequences, deterministic, tight boxes, occlusion-aware visibility."""
+"""Synthetic scenes: valid MOT sequences, deterministic, tight amodal boxes, visibility that
+counts what nearer things and the image border hide."""
 
 import numpy as np
+import pytest
 
 from fairmot.cli import main
 from fairmot.data import read_manifest, read_sequence
@@ -35,7 +37,8 @@ def test_writes_a_valid_mot_sequence_and_manifest(tmp_path):
         gt[:, 7],
         gt[:, 8],
     )
-    assert (x >= 0).all() and (y >= 0).all() and (x + w <= 160).all() and (y + h <= 96).all()
+    # Amodal boxes may reach past the image, but every one shows some of its person.
+    assert ((x < 160) & (y < 96) & (x + w > 0) & (y + h > 0)).all() and (w > 0).all()
     assert (cls == 1).all() and ((vis > 0) & (vis <= 1)).all()
     assert ((mark == 1) == (vis >= MIN_VISIBILITY)).all()
 
@@ -70,6 +73,38 @@ def test_boxes_are_tight_around_the_figure():
     assert 55 <= v.h <= 66 and v.visibility == 1.0
 
 
+def _figure_columns(frame: np.ndarray) -> np.ndarray:
+    """Per image column, how many of its pixels the figure covers (the background is black)."""
+    return np.count_nonzero(frame.max(axis=2) > 0, axis=0)
+
+
+def test_a_figure_past_the_border_keeps_its_whole_box_and_loses_visibility():
+    """As MOT ground truth: the box a person would have in a larger image (amodal, reaching past
+    the edge), with what the border hides counted in the visibility, against the same figure
+    rendered wholly inside the image and shifted by hand."""
+    background = np.zeros((120, 200, 3), np.uint8)
+    pool = _pool()
+    inside_frame, (inside,) = render_frame(
+        background, [], [Placement(0, 100, 100, 60, 0.3, True)], pool
+    )
+    columns = _figure_columns(inside_frame)
+    for shift, edge in ((-95, "left"), (+92, "right")):
+        _, (cut,) = render_frame(
+            background, [], [Placement(0, 100 + shift, 100, 60, 0.3, True)], pool
+        )
+        assert (cut.x, cut.y, cut.w, cut.h) == (inside.x + shift, inside.y, inside.w, inside.h)
+        assert cut.x < 0 if edge == "left" else cut.x + cut.w > 200
+        # The share of the figure's pixels that stays in the image once shifted.
+        kept = np.arange(200) + shift
+        expected = columns[(kept >= 0) & (kept < 200)].sum() / columns.sum()
+        assert 0.1 < expected < 0.9
+        assert cut.visibility == pytest.approx(expected, abs=0.05), edge
+    # Past the bottom edge: the box keeps its height below the last row.
+    _, (low,) = render_frame(background, [], [Placement(0, 100, 140, 60, 0.3, True)], pool)
+    assert low.y + low.h == pytest.approx(140, abs=1) and low.h == inside.h
+    assert 0.3 < low.visibility < 0.8
+
+
 def test_visibility_follows_depth_order_and_occluders():
     background = np.zeros((120, 200, 3), np.uint8)
     far, near = Placement(0, 100, 90, 60, None, True), Placement(1, 104, 100, 66, None, True)
@@ -93,6 +128,11 @@ def test_people_enter_leave_and_stop(tmp_path):
     assert (starts > 1).any() and (ends < 300).any()
     assert 3 <= np.bincount(gt[:, 0].astype(int)).max() <= 15
     assert (gt[:, 8] < 1).any()  # someone is occluded at some point
+    # People walking in and out are boxed whole while the border cuts them (by 3 px or more,
+    # past the rounding of the figure's antialiased outline).
+    x, w, vis = gt[:, 2], gt[:, 4], gt[:, 8]
+    crossing = (x <= -3) | (x + w >= 160 + 3)
+    assert crossing.sum() >= 10 and (vis[crossing] < 1).all()
 
 
 def test_cli_synth(tmp_path):

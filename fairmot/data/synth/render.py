@@ -1,4 +1,8 @@
-"""Composite one frame: figures and occluders painted far to near; ground truth from what shows."""
+"""Composite one frame: figures and occluders painted far to near; ground truth from what shows.
+
+Boxes are amodal, as MOT Challenge ground truth and the trained model's boxes are: a person half
+out of the frame keeps their whole box, which then reaches past the image; what the border and
+nearer things hide is in the visibility, not in the box."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ BACKGROUND_ID = -1
 
 @dataclass(frozen=True)
 class Visible:
-    """A figure's ground truth in one frame: tight box clipped to the image, visible fraction."""
+    """A figure's ground truth in one frame: its whole tight box (not clipped to the image) and
+    the fraction of its figure that shows (hidden by the border or by anything nearer)."""
 
     identity: int
     x: float
@@ -70,11 +75,12 @@ def render_frame(
         roi = frame[cy0:cy1, cx0:cx1]
         roi[:] = (roi * (1.0 - a) + bgr[sub] * a).astype(np.uint8)
         owner[cy0:cy1, cx0:cx1][solid[sub]] = i
-        placed.append((i, cx0, cy0, cx1, cy1, int(solid.sum())))
+        placed.append((i, x0, y0, nw, nh, int(solid.sum())))
     truth = []
-    for i, cx0, cy0, cx1, cy1, total in placed:
-        shown = int(np.count_nonzero(owner[cy0:cy1, cx0:cx1] == i))
+    for i, x0, y0, nw, nh, total in placed:
+        cx0, cy0 = max(x0, 0), max(y0, 0)
+        shown = int(np.count_nonzero(owner[cy0 : y0 + nh, cx0 : x0 + nw] == i))
         if shown == 0 or total == 0:
             continue
-        truth.append(Visible(figures[i].identity, cx0, cy0, cx1 - cx0, cy1 - cy0, shown / total))
+        truth.append(Visible(figures[i].identity, x0, y0, nw, nh, shown / total))
     return frame, truth
