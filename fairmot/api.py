@@ -141,10 +141,10 @@ class Model:
             raise ValueError(f"update takes one BGR image of shape (H, W, 3), got {shape}")
         if self._tracker is None:
             self._tracker = self.pipeline.new_tracker(frame_rate)
-        (detections,) = self.pipeline.detect([image])
-        return [
-            TrackedObject.from_track(t) for t in self.pipeline.update(self._tracker, detections)
-        ]
+        prepared = self.pipeline.prepare(image)
+        (detections,) = self.pipeline.infer([prepared])
+        tracks = self.pipeline.update(self._tracker, detections, prepared)
+        return [TrackedObject.from_track(t) for t in tracks]
 
     def reset(self) -> None:
         """Forget the tracks `update` follows: the next frame starts a new stream."""

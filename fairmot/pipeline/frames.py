@@ -60,6 +60,14 @@ class PreparedFrame:
     image: np.ndarray
     letterbox: Letterbox
 
+    def content(self) -> tuple[np.ndarray, float]:
+        """The frame inside the padding (a view) and its scale from the frame's pixels: a small
+        copy of the frame for camera-motion estimates, with no resize of its own."""
+        box = self.letterbox
+        top, left = int(box.pad_y), int(box.pad_x)
+        # Symmetric crop: an odd padding remainder leaves one grey row or column, no texture.
+        return self.image[top : box.out_h - top, left : box.out_w - left], box.scale
+
 
 class FramePipeline:
     """A network plus everything around it: letterboxing, batching, decoding, tracking.
@@ -157,15 +165,25 @@ class FramePipeline:
         """The tracks worth reporting (size and shape filter of the reference)."""
         return [t for t in tracks if self.output_filter.keep(t.tlwh)]
 
-    def update(self, tracker: ClassPools, detections: Detections) -> list[Track]:
-        """Advance `tracker` one frame; the reported tracks of that frame."""
+    def update(
+        self, tracker: ClassPools, detections: Detections, prepared: PreparedFrame | None = None
+    ) -> list[Track]:
+        """Advance `tracker` one frame; the reported tracks of that frame. A tracker with
+        `camera_motion` on needs the frame (`prepared`) to follow the camera first."""
+        if tracker.camera is not None:
+            if prepared is None:
+                raise ValueError("camera_motion needs each frame: pass the prepared frame")
+            tracker.follow_camera(*prepared.content())
         return self.visible(tracker.update(detections))
 
     def track_frames(
         self, frames_bgr: Sequence[np.ndarray], tracker: ClassPools
     ) -> list[list[Track]]:
         """Consecutive frames of one stream through `tracker`: the reported tracks per frame."""
-        return [self.update(tracker, d) for d in self.detect(frames_bgr)]
+        prepared = [self.prepare(frame) for frame in frames_bgr]
+        return [
+            self.update(tracker, d, p) for d, p in zip(self.infer(prepared), prepared, strict=True)
+        ]
 
     def track_video(
         self,

@@ -181,9 +181,9 @@ def track_stream(
             tick = time.perf_counter()
             detections = pipeline.detections(outputs, [prepared for _, prepared in items])
             state.timings.infer += time.perf_counter() - tick
-            for (frame, _), frame_detections in zip(items, detections, strict=True):
+            for (frame, prepared), frame_detections in zip(items, detections, strict=True):
                 tick = time.perf_counter()
-                tracks = pipeline.update(tracker, frame_detections)
+                tracks = pipeline.update(tracker, frame_detections, prepared)
                 state.timings.track += time.perf_counter() - tick
                 yield TrackedFrame(frame_id, frame, tracks)
                 frame_id += 1

@@ -27,7 +27,8 @@ class TrackingModel(Protocol):
 
     def infer(self, prepared: Sequence[Any]) -> list[Any]: ...
 
-    def update(self, tracker: Any, detections: Any) -> list[Any]: ...
+    # `prepared`: the frame itself, for trackers that follow the camera's motion.
+    def update(self, tracker: Any, detections: Any, prepared: Any) -> list[Any]: ...
 
 
 @dataclass
@@ -114,7 +115,12 @@ class InferenceWorker:
                 mine = detections[offset : offset + len(job.frames)]
                 offset += len(job.frames)
                 try:
-                    job.future.set_result([self._model.update(job.tracker, d) for d in mine])
+                    job.future.set_result(
+                        [
+                            self._model.update(job.tracker, d, frame)
+                            for d, frame in zip(mine, job.frames, strict=True)
+                        ]
+                    )
                 except Exception as error:  # one stream's tracker failing spares the others
                     job.future.set_exception(error)
             self.stats.track_seconds += time.perf_counter() - started

@@ -7,7 +7,8 @@ Lucas-Kanade, then a RANSAC similarity transform, so moving people are outliers)
 the tracks' Kalman states before they are matched (`FairByteTracker.compensate`).
 
 Usage, per frame: `tracker.compensate(estimate_camera_motion(previous_gray, gray))` then
-`tracker.update(detections)`. OpenCV is imported here only, when an estimate is asked for.
+`tracker.update(detections)`; `CameraMotion` keeps the previous frame for a stream (what a tracker
+made with `camera_motion: true` does). OpenCV is imported here only, when an estimate is asked for.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ MAX_CORNERS = 400
 MIN_POINTS = 10
 # RANSAC inlier distance in pixels of the frames given.
 RANSAC_PIXELS = 3.0
+# `CameraMotion` estimates on grey copies at most this wide: the background's motion needs no
+# detail, and corners and flow cost in proportion to the pixels (bench/tracker.py).
+MOTION_WIDTH = 480
 
 
 def identity() -> Warp:
@@ -58,6 +62,33 @@ def estimate_camera_motion(previous: np.ndarray, current: np.ndarray) -> Warp:
         corners[found], moved[found], method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS
     )
     return identity() if warp is None else np.asarray(warp, np.float64)
+
+
+class CameraMotion:
+    """One stream's camera: each frame's motion since the one before, estimated on small grey
+    copies (at most MOTION_WIDTH wide) and given in the stream's frame pixels."""
+
+    def __init__(self) -> None:
+        self.previous: np.ndarray | None = None
+
+    def step(self, image: np.ndarray, scale: float = 1.0) -> Warp:
+        """The warp from the previous frame to this one (identity on the first). `image` is the
+        frame (BGR or grey uint8) or a copy of it resized by `scale` (a letterboxed frame's
+        content), so its pixel = frame pixel * scale."""
+        import cv2
+
+        shrink = min(1.0, MOTION_WIDTH / image.shape[1])
+        if shrink < 1.0:
+            size = (max(1, round(image.shape[1] * shrink)), max(1, round(image.shape[0] * shrink)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        previous, self.previous = self.previous, grey
+        if previous is None or previous.shape != grey.shape:
+            return identity()
+        warp = estimate_camera_motion(previous, grey)
+        # A uniform scale commutes with the rotation part: only the shift changes units.
+        warp[:, 2] /= scale * shrink
+        return warp
 
 
 def warp_means(warp: Warp, means: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -75,10 +75,12 @@ def config_from_mapping(
         if key == "tracker_type":
             continue
         if key not in fields:
-            raise TrackerConfigError(
-                f"{source}: unknown key {key!r} for tracker_type {kind} "
-                f"(known: {', '.join(fields)})"
-            )
+            raise TrackerConfigError(f"{source}: {_unknown_key(key, kind, fields)}")
+        if fields[key].type in ("bool", bool):
+            if not isinstance(value, bool):
+                raise TrackerConfigError(f"{source}: {key} must be true or false, got {value!r}")
+            values[key] = value
+            continue
         wanted = int if fields[key].type in ("int", int) else float
         if (
             isinstance(value, bool)
@@ -93,6 +95,21 @@ def config_from_mapping(
         return cls(**values)
     except ValueError as error:
         raise TrackerConfigError(f"{source}: {error}") from None
+
+
+def _unknown_key(key: str, kind: str, fields: Mapping[str, object]) -> str:
+    """Why `key` is refused for `kind`: a setting of other trackers only (camera_motion for the
+    reference, which has no such step) or no setting at all."""
+    others = [
+        name
+        for name, (cls, _) in TRACKER_TYPES.items()
+        if name != kind
+        and key not in NOT_IN_FILES
+        and key in {f.name for f in dataclasses.fields(cls)}
+    ]
+    if others:
+        return f"{key} is not a setting of tracker_type {kind}: only {', '.join(others)} has it"
+    return f"unknown key {key!r} for tracker_type {kind} (known: {', '.join(fields)})"
 
 
 def load_tracker_config(source: str | Path | AnyTrackerConfig | None = None) -> AnyTrackerConfig:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from fairmot.tracking.camera_motion import CameraMotion
 from fairmot.tracking.detections import Detections
 from fairmot.tracking.track import Track
 
@@ -40,6 +41,15 @@ class ClassPools:
         self.pools: dict[int, SingleClassTracker] = {}
         self.frame_id = 0
         self._next_id = 1
+        # The stream's previous frame, when the config compensates camera motion.
+        self.camera = CameraMotion() if getattr(self.config, "camera_motion", False) else None
+
+    def follow_camera(self, image: np.ndarray, scale: float = 1.0) -> None:
+        """With `camera_motion` on, move the tracks by the camera's motion from the previous
+        frame to this one (`image`: the frame, or a copy resized by `scale`); call with each
+        frame before its `update`. Without the option: nothing."""
+        if self.camera is not None:
+            self.compensate(self.camera.step(image, scale))
 
     def compensate(self, warp: Any) -> None:
         """Move every class's tracks by the camera's motion since the last frame (see

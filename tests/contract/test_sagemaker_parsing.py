@@ -175,7 +175,7 @@ class GatedModel:
         self.gate.wait()
         return list(prepared)
 
-    def update(self, tracker: list[int], frame: int) -> list[Any]:
+    def update(self, tracker: list[int], frame: int, prepared: int) -> list[Any]:
         tracker.append(frame)
         return []
 

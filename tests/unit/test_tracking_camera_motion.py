@@ -85,3 +85,37 @@ def test_the_reference_tracker_has_no_compensation():
     tracker.update(detect(*shaken_scene(1)[:1], 0, DetectorNoise(), np.random.default_rng(0)))
     with pytest.raises(TypeError, match="JDETracker has no camera-motion compensation"):
         tracker.compensate(identity())
+
+
+def panned_video(seed, frames=40, width=960, height=540):
+    """Walkers filmed by a camera panning in jerks of up to 40 px a frame, as frames of a textured
+    background (integer steps, so each frame is an exact crop of one picture) and the scene with
+    every box moved by the camera's path: (scene, BGR frames)."""
+    scene = simulate_walkers(8, frames, width=width, height=height, seed=seed)
+    rng = np.random.default_rng(seed)
+    path = np.concatenate([[0], np.cumsum(rng.integers(-40, 41, frames - 1))])
+    tlwh = scene.tlwh.copy()
+    tlwh[:, :, 0] -= path[:, None]
+    margin = int(np.abs(path).max())
+    grey = texture(height, width + 2 * margin + 8, seed)
+    background = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    images = [background[:, margin + x : margin + x + width] for x in path]
+    return dataclasses.replace(scene, tlwh=tlwh), images
+
+
+def follow(scene, images, tracker, step, seed):
+    """MOT metrics of `tracker` on the panned scene; `step(tracker, image, detections)` advances
+    it one frame (the per-frame driver under test)."""
+    rng = np.random.default_rng(seed + 100)
+    noise = DetectorNoise(box_jitter=0.02, embedding_noise=0.05)
+    rows = []
+    for f, image in enumerate(images):
+        detections = detect(scene, f, noise, rng, identity_embeddings=False)
+        for t in step(tracker, image, detections):
+            rows.append([f + 1, t.track_id, *t.tlwh, t.score])
+    return evaluate_sequence(np.array(rows).reshape(-1, 7), scene.gt_rows())
+
+
+def by_frame(tracker, image, detections):
+    tracker.follow_camera(image)
+    return tracker.update(detections)

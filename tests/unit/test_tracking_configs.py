@@ -50,9 +50,11 @@ def test_frame_rate_reaches_the_config_and_scales_the_buffer():
 def test_a_yaml_path_and_a_config_object_work_like_names(tmp_path):
     path = tmp_path / "mine.yaml"
     full = config_to_mapping(FairByteConfig())
-    path.write_text(yaml.safe_dump({**full, "high_thres": 0.5, "track_buffer": 60}))
+    path.write_text(
+        yaml.safe_dump({**full, "high_thres": 0.5, "track_buffer": 60, "camera_motion": True})
+    )
     config = load_tracker_config(path)
-    assert config == FairByteConfig(high_thres=0.5, track_buffer=60)
+    assert config == FairByteConfig(high_thres=0.5, track_buffer=60, camera_motion=True)
     assert load_tracker_config(str(path)) == config
     assert create_tracker(config).config == config
     assert config_from_mapping(config_to_mapping(config)) == config
@@ -74,6 +76,11 @@ def test_missing_keys_take_the_defaults(tmp_path):
         ("tracker_type: fairbyte\nmatch_thres: 0\n", "match_thres must be positive"),
         ("tracker_type: fairbyte\nlow_thres: 0.6\nhigh_thres: 0.5\n", "low_thres (0.6)"),
         ("tracker_type: fairbyte\nframe_rate: 25\n", "unknown key 'frame_rate'"),
+        ("tracker_type: fairbyte\ncamera_motion: 1\n", "camera_motion must be true or false"),
+        (
+            "tracker_type: fairmot\ncamera_motion: true\n",
+            "camera_motion is not a setting of tracker_type fairmot: only fairbyte has it",
+        ),
         ("tracker_type: deepsort\n", "tracker_type must be one of fairmot, fairbyte"),
         ("high_thres: 0.5\n", "tracker_type must be one of"),
         ("- 1\n- 2\n", "expected a mapping"),
