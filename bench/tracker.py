@@ -7,7 +7,9 @@ state, the detections generated beforehand) against the targets: 1 ms at 50 and 
 (MOT20-like crowds). Part 2 runs the trackers on the same simulated detections of crossing walkers
 (box jitter, noisy identity embeddings, misses, false positives): a greedy IoU tracker, and each
 named tracker with uninformative embeddings (motion only) and with embeddings, scored with
-fairmot.evaluation (motmetrics). bench/trackers.py compares against other tracking libraries.
+fairmot.evaluation (motmetrics). Part 3 times camera-motion compensation (`camera_motion: true`)
+per 960x540 frame of a panning camera, as a ratio to fairbyte's update at 50 detections in the
+same run. bench/trackers.py compares against other tracking libraries.
 """
 
 from __future__ import annotations
@@ -145,6 +147,58 @@ def timing(names: list[str], frames: int, sizes: list[int]) -> dict[str, list[tu
     return medians
 
 
+def camera_cost(frames: int) -> None:
+    """Time `CameraMotion.step` per frame of a camera panning over a textured 960x540 scene (every
+    frame rich in corners: the costly case) on what the pipeline hands it, the letterboxed frame's
+    content at the default 1088x608 input, and on the frame itself; interleaved with fairbyte
+    updates at 50 detections, in wall-clock time (OpenCV may use several threads)."""
+    import cv2
+
+    from fairmot.letterbox import letterbox
+    from fairmot.tracking.camera_motion import CameraMotion, estimate_camera_motion
+
+    width, height = 960, 540
+    rng = np.random.default_rng(0)
+    # A 4 px pan a frame over a picture wide enough for every frame.
+    wide = width + 4 * (frames + 10)
+    noise = rng.uniform(0, 255, (height // 8, wide // 8)).astype(np.float32)
+    picture = cv2.resize(noise, (wide, height), interpolation=cv2.INTER_CUBIC)
+    picture = cv2.cvtColor(picture.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    video = [picture[:, 4 * f : 4 * f + width] for f in range(frames + 10)]
+    boxed = [letterbox(image, 1088, 608) for image in video]
+    contents = [
+        (image[int(b.pad_y) : 608 - int(b.pad_y), int(b.pad_x) : 1088 - int(b.pad_x)], b.scale)
+        for image, b in boxed
+    ]
+    scene = simulate_walkers(50, frames + 10, width=10 * frames + 2000, height=6885, seed=50)
+    detections = [detect(scene, f, DetectorNoise(), rng) for f in range(frames + 10)]
+    tracker, on_content, on_frame = create_tracker("fairbyte"), CameraMotion(), CameraMotion()
+    times: dict[str, list[float]] = {"update": [], "content": [], "frame": [], "full": []}
+    for f in range(frames + 10):
+        start = time.perf_counter()
+        tracker.update(detections[f])
+        times["update"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        on_content.step(*contents[f])
+        times["content"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        on_frame.step(video[f])
+        times["frame"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        estimate_camera_motion(video[max(f - 1, 0)], video[f])
+        times["full"].append(time.perf_counter() - start)
+    median = {name: 1000 * float(np.median(t[10:])) for name, t in times.items()}
+    print(f"\ncamera-motion compensation, 960x540 frames, median wall-clock ms of {frames} frames")
+    labels = {
+        "update": "fairbyte update, 50 detections",
+        "content": "CameraMotion.step, letterboxed content (pipeline)",
+        "frame": "CameraMotion.step, the 960x540 frame",
+        "full": "estimate_camera_motion, full 960x540 (no downscale)",
+    }
+    for name, label in labels.items():
+        print(f"{label:<52} {median[name]:>8.3f} {median[name] / median['update']:>7.2f}x update")
+
+
 def plot(medians: dict[str, list[tuple[int, float]]], path: str) -> None:
     import matplotlib
 
@@ -213,6 +267,7 @@ def main() -> None:
     names = args.trackers.split(",")
     sizes = [int(n) for n in args.sizes.split(",")]
     medians = timing(names, args.frames, sizes)
+    camera_cost(min(args.frames, 100))
     if args.plot:
         plot(medians, args.plot)
     accuracy(args.frames, args.seeds, names)

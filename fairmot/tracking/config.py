@@ -85,7 +85,7 @@ class FairByteConfig:
     occlusion_iou: float = 0.3
     # Camera-motion compensation: the tracks move with the camera's motion, estimated from the
     # previous and current frame (camera_motion.py), before matching. For moving cameras; off
-    # for fixed ones, where it only costs time (README: about a third of an update).
+    # for fixed ones, where it only costs time (bench/tracker.py: several updates a frame).
     camera_motion: bool = False
 
     def __post_init__(self) -> None:
