@@ -16,6 +16,7 @@ from fairmot.cli import main
 from fairmot.evaluation import read_mot_results
 from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
 from fairmot.pipeline import FramePipeline, OutputFilter
+from fairmot.tracking import FairByteConfig
 from fairmot.video import VideoError, open_video
 from fairmot.video.outputs import OUTPUT_NAMES
 
@@ -235,3 +236,18 @@ def test_cli_bad_input_is_one_line_and_non_zero(
     assert code == 2
     assert err.startswith("fairmot track: ") and err.count("\n") == 1
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_the_video_job_follows_the_camera_from_each_frame_and_a_fixed_one_changes_nothing(
+    loaded: LoadedModel, clip: Path
+) -> None:
+    # The stream hands every frame to the estimate (without it a camera_motion tracker refuses
+    # to update); the clip's camera is fixed, so the tracks are those of the tracker without.
+    runs = []
+    for on in (False, True):
+        config = FairByteConfig(camera_motion=on)
+        pipeline = FramePipeline(loaded, batch_size=4, tracker_config=config)
+        runs.append([[(t.track_id, *t.box) for t in r.tracks] for r in pipeline.stream(clip)])
+    assert len(runs[1]) == FRAMES and sum(map(len, runs[1])) > 0
+    for off, on in zip(*runs, strict=True):
+        np.testing.assert_allclose(np.array(off).reshape(-1, 5), np.array(on).reshape(-1, 5))
