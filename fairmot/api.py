@@ -16,7 +16,7 @@ import numpy as np
 
 from fairmot.pipeline import FramePipeline
 from fairmot.pipeline.results_dir import results_dir
-from fairmot.tracking import ClassPools, Track, TrackerConfig
+from fairmot.tracking import ClassPools, FairByteConfig, Track, TrackerConfig
 from fairmot.video import VideoSource, VideoSummary
 
 # Where `track` writes when no `out` is given (numbered per run: track, track2, ...).
@@ -156,7 +156,7 @@ def load(
     *,
     backend: str = "auto",
     device: str = "auto",
-    tracker: TrackerConfig | None = None,
+    tracker: TrackerConfig | FairByteConfig | None = None,
     conf_thres: float | None = None,
     batch_size: int = 4,
     threads: int | None = None,

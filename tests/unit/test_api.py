@@ -11,6 +11,7 @@ import pytest
 
 import fairmot
 from fairmot.backends import BackendError
+from fairmot.tracking import FairByteConfig
 from fairmot.video import open_video
 
 pytestmark = pytest.mark.slow  # trains a tiny model once (~20 s)
@@ -85,6 +86,14 @@ def test_readme_snippet_video_stream_and_frames(
     assert ids == [[t.track_id for t in f.tracks] for f in streamed]  # a persistent tracker
     model.reset()
     assert [t.track_id for t in model.update(frames[0])] == ids[0]
+
+
+def test_frame_by_frame_follows_the_camera_like_the_stream(model_dir: Path, video: Path) -> None:
+    # With camera_motion on, `update` hands each frame to the estimate as the stream does.
+    model = fairmot.load(model_dir, tracker=FairByteConfig(camera_motion=True))
+    streamed = [[t.track_id for t in f.tracks] for f in model.track(video, stream=True)]
+    assert sum(map(len, streamed)) > 0
+    assert [[t.track_id for t in model.update(frame)] for frame in open_video(video)] == streamed
 
 
 def test_a_second_run_goes_to_a_numbered_folder_unless_exist_ok(
