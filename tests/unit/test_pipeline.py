@@ -251,3 +251,38 @@ def test_the_video_job_follows_the_camera_from_each_frame_and_a_fixed_one_change
     assert len(runs[1]) == FRAMES and sum(map(len, runs[1])) > 0
     for off, on in zip(*runs, strict=True):
         np.testing.assert_allclose(np.array(off).reshape(-1, 5), np.array(on).reshape(-1, 5))
+
+
+def test_an_endpoint_stream_follows_the_camera_like_the_pipeline(loaded: LoadedModel) -> None:
+    from test_tracking_camera_motion import panned_video
+
+    from fairmot.sagemaker import serve
+    from fairmot.sagemaker.protocol import EncodedFrame, FrameRequest
+
+    images = [image[:H, :W].copy() for image in panned_video(2, frames=6)[1]]
+    pipeline = FramePipeline(loaded, tracker_config=FairByteConfig(camera_motion=True))
+    tracker, prepared = pipeline.new_tracker(), [pipeline.prepare(image) for image in images]
+    # Read at once: a Track is reused across frames.
+    expected = [
+        [(t.track_id, *t.tlwh) for t in pipeline.update(tracker, d, p)]
+        for d, p in zip(pipeline.infer(prepared), prepared, strict=True)
+    ]
+    service = serve.TrackingService(max_streams=2, idle_seconds=60, max_batch=8)
+    service.load(pipeline)
+    try:
+        answers = []
+        for frame_id, image in enumerate(images):  # the camera's state lives in the stream
+            frame = EncodedFrame(cv2.imencode(".png", image)[1].tobytes(), W, H, "body")
+            request = FrameRequest("cam", False, frame_id, (frame,), None, None, 30, False)
+            reply = service.handle(request)
+            assert reply.status == 200, reply.body
+            (answer,) = reply.body["frames"]
+            answers.append([(t["track_id"], *t["bbox"]) for t in answer["tracks"]])
+    finally:
+        assert service.worker is not None
+        service.worker.stop()
+    assert sum(map(len, answers)) > 0
+    for got, want in zip(answers, expected, strict=True):
+        np.testing.assert_allclose(
+            np.array(got).reshape(-1, 5), np.array(want).reshape(-1, 5), atol=0.006
+        )
