@@ -30,7 +30,7 @@ class Stream:
     """State of one video being tracked."""
 
     stream_id: str
-    tracker: Any = None  # a fairmot.tracking.JDETracker once frame 0 arrived
+    tracker: Any = None  # a fairmot.tracking.ClassPools (and its camera state) once frame 0 arrived
     analytics: Any = None  # a fairmot.analytics.SceneAnalytics when frame 0 gave a scene
     next_frame: int = 0  # frame ids below this were already tracked
     width: int = 0
