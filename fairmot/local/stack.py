@@ -198,5 +198,6 @@ class LocalAws:
         import boto3
 
         with self._client_lock:  # boto3's default session is not thread-safe to create clients
-            session = boto3.Session(region_name=REGION)
-            return session.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
+            # boto3-stubs types client() per literal service name; `service` is any of them.
+            make_client: Any = boto3.Session(region_name=REGION).client
+            return make_client(service, region_name=REGION, endpoint_url=self.endpoint_url)
