@@ -25,6 +25,7 @@ from fairmot.tracking import (
     create_tracker,
     load_tracker_config,
 )
+from fairmot.tracking.track import TrackReport, reports
 from fairmot.video import VideoSource, open_clip
 
 if TYPE_CHECKING:
@@ -178,11 +179,13 @@ class FramePipeline:
 
     def track_frames(
         self, frames_bgr: Sequence[np.ndarray], tracker: ClassPools
-    ) -> list[list[Track]]:
-        """Consecutive frames of one stream through `tracker`: the reported tracks per frame."""
+    ) -> list[list[TrackReport]]:
+        """Consecutive frames of one stream through `tracker`: the reported tracks per frame,
+        each read right after its frame's update."""
         prepared = [self.prepare(frame) for frame in frames_bgr]
         return [
-            self.update(tracker, d, p) for d, p in zip(self.infer(prepared), prepared, strict=True)
+            reports(self.update(tracker, d, p))
+            for d, p in zip(self.infer(prepared), prepared, strict=True)
         ]
 
     def track_video(

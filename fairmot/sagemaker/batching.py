@@ -18,6 +18,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from fairmot.tracking.track import reports
+
 # Frames per forward pass: enough to fill a GPU at 1088x608 without blowing its memory.
 DEFAULT_MAX_BATCH_FRAMES = 8
 
@@ -115,9 +117,11 @@ class InferenceWorker:
                 mine = detections[offset : offset + len(job.frames)]
                 offset += len(job.frames)
                 try:
+                    # Each frame's tracks read right after its update: a request of several
+                    # frames would otherwise report the last frame's boxes for all of them.
                     job.future.set_result(
                         [
-                            self._model.update(job.tracker, d, frame)
+                            reports(self._model.update(job.tracker, d, frame))
                             for d, frame in zip(mine, job.frames, strict=True)
                         ]
                     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -119,3 +121,20 @@ class TrackXYWH(Track):
         """Current box as (x, y, w, h) from the Kalman state."""
         cx, cy, w, h = self.mean[:4]
         return np.array([cx - w / 2, cy - h / 2, w, h])
+
+
+class TrackReport(NamedTuple):
+    """What one frame reported of a track, fixed at that frame: the tracker goes on mutating (or
+    re-reading) its Track objects, so tracks kept past the next update must be reports."""
+
+    track_id: int
+    tlwh: Array
+    score: float
+    class_id: int
+
+
+def reports(tracks: Iterable[Track]) -> list[TrackReport]:
+    """The tracks one update returned, read now."""
+    return [
+        TrackReport(t.track_id, np.array(t.tlwh), float(t.score), int(t.class_id)) for t in tracks
+    ]

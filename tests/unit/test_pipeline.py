@@ -286,3 +286,37 @@ def test_an_endpoint_stream_follows_the_camera_like_the_pipeline(loaded: LoadedM
         np.testing.assert_allclose(
             np.array(got).reshape(-1, 5), np.array(want).reshape(-1, 5), atol=0.006
         )
+
+
+def test_a_request_of_several_frames_reports_each_frame_as_it_was(loaded: LoadedModel) -> None:
+    """The tracker reuses its Track objects: each frame's answer must be read at that frame,
+    not after the request's last frame (all frames once reported the last one's boxes)."""
+    from test_tracking_camera_motion import panned_video
+
+    from fairmot.sagemaker import serve
+    from fairmot.sagemaker.protocol import EncodedFrame, FrameRequest
+
+    images = [image[:H, :W].copy() for image in panned_video(2, frames=6)[1]]
+    pipeline = FramePipeline(loaded)
+    expected = [
+        [(t.track_id, *t.tlwh) for t in tracks]
+        for tracks in pipeline.track_frames(images, pipeline.new_tracker())
+    ]
+    assert len({tuple(np.round(np.array(f).ravel(), 3)) for f in expected if f}) > 1
+    service = serve.TrackingService(max_streams=2, idle_seconds=60, max_batch=8)
+    service.load(pipeline)
+    try:
+        frames = tuple(
+            EncodedFrame(cv2.imencode(".png", image)[1].tobytes(), W, H, "body") for image in images
+        )
+        reply = service.handle(FrameRequest("cam", False, 0, frames, None, None, 30, False))
+        assert reply.status == 200, reply.body
+        answers = [[(t["track_id"], *t["bbox"]) for t in a["tracks"]] for a in reply.body["frames"]]
+    finally:
+        assert service.worker is not None
+        service.worker.stop()
+    assert len(answers) == len(images) and sum(map(len, answers)) > 0
+    for got, want in zip(answers, expected, strict=True):
+        np.testing.assert_allclose(
+            np.array(got).reshape(-1, 5), np.array(want).reshape(-1, 5), atol=0.006
+        )
