@@ -89,10 +89,10 @@ def test_request_schema_rejects_a_non_video() -> None:
     ("name", "rule"),
     [
         ("s3-dataset-manifest-created", "TrainingStateMachineDatasetUploaded"),
-        ("s3-model-created", "ModelUploadedRule"),
+        ("s3-model-created", "DeployStateMachineModelUploaded"),
         ("s3-video-created", "VideoUploadedRule"),
         ("training-requested", "TrainingStateMachineTrainingRequested"),
-        ("deployment-requested", "DeploymentRequestedRule"),
+        ("deployment-requested", "DeployStateMachineDeploymentRequested"),
         ("video-processing-requested", "VideoProcessingRequestedRule"),
     ],
 )
@@ -127,7 +127,7 @@ def test_training_succeeded_deploys_only_when_asked() -> None:
         "detail-type": "Training Succeeded",
         "detail": {"deploy": True},
     }
-    assert matching(event) == {"DeployAfterTrainingRule", "ResultsToConsumerRule"}
+    assert matching(event) == {"DeployStateMachineDeployAfterTraining", "ResultsToConsumerRule"}
     event["detail"]["deploy"] = False
     assert matching(event) == {"ResultsToConsumerRule"}
 
