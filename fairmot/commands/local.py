@@ -121,7 +121,7 @@ def _missing_template(template: Path) -> bool:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from fairmot.local.demo import DemoConfig, run_demo
+    from fairmot.demo import DemoConfig, run_demo
 
     if _missing_template(args.template):
         return 2
