@@ -10,8 +10,8 @@ state machines, Lambda handlers and container entry points.
   children, searched ranges), `sync_seam` (`.sync`), `endpoint_seam` (endpoints -> local
   `serve`), `eventbridge_seam` (rules -> Step Functions/Lambda targets, published events logged),
   `asl_seam` (`"RoleArn.$"` in Parameters), `timing_seam` (Wait/Retry seconds scaled).
-- `daemon`: `fairmot local up/down`; `operator`: the running stack
-  `fairmot local env|status|logs|invoke|upload` and the console read (the verbs themselves,
-  which work on a deployed stack too, are in `fairmot.operator`; `fairmot local demo`, a client of
-  this stack, is `fairmot.demo`).
+- `daemon`: `fairmot local up/down`. The clients of the running stack live outside:
+  `fairmot.local_client` (`fairmot local env|status|logs|invoke|upload` and the console read; the
+  verbs themselves, which work on a deployed stack too, are in `fairmot.operator`) and
+  `fairmot.demo` (`fairmot local demo`).
 """
