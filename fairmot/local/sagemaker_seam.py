@@ -179,13 +179,16 @@ class LocalSageMaker:
             SageMakerModelBackend, "create_processing_job", None
         )
 
+        def refuse_taken(kind: str, name: str, jobs: dict[str, Any]) -> None:
+            if name in jobs:
+                raise ResourceInUseException(
+                    message=f"{kind.capitalize()} job names must be unique within an AWS account "
+                    f"and region, and a {kind} job with this name already exists ({name})"
+                )
+
         def create_training_job(backend: Any, **kwargs: Any) -> Any:
             name = kwargs["training_job_name"]
-            if name in backend.training_jobs:
-                raise ResourceInUseException(
-                    message=f"Training job names must be unique within an AWS account and "
-                    f"region, and a training job with this name already exists ({name})"
-                )
+            refuse_taken("training", name, backend.training_jobs)
             request = request_from_kwargs(kwargs)
             request["Environment"] = _current_params().get("Environment") or {}
             job = seam.register_training(backend, request, kwargs)
@@ -194,11 +197,7 @@ class LocalSageMaker:
 
         def create_processing_job(backend: Any, **kwargs: Any) -> Any:
             name = kwargs["processing_job_name"]
-            if name in backend.processing_jobs:
-                raise ResourceInUseException(
-                    message=f"Processing job names must be unique within an AWS account and "
-                    f"region, and a processing job with this name already exists ({name})"
-                )
+            refuse_taken("processing", name, backend.processing_jobs)
             request = {
                 "ProcessingJobName": name,
                 "ProcessingInputs": copy.deepcopy(kwargs.get("processing_inputs")),
