@@ -189,8 +189,7 @@ class LocalSageMaker:
         def create_training_job(backend: Any, **kwargs: Any) -> Any:
             name = kwargs["training_job_name"]
             refuse_taken("training", name, backend.training_jobs)
-            request = request_from_kwargs(kwargs)
-            request["Environment"] = _current_params().get("Environment") or {}
+            request = copy.deepcopy(_current_params())
             job = seam.register_training(backend, request, kwargs)
             seam.start(lambda: seam.run_training(backend, name), name)
             return job
@@ -246,6 +245,7 @@ def _current_params() -> dict[str, Any]:
     return getattr(_request_params, "value", None) or {}
 
 
+# moto's backend keywords -> CreateTrainingJob's names: a tuning child is created with them.
 KWARG_NAMES = {
     "training_job_name": "TrainingJobName",
     "hyper_parameters": "HyperParameters",
@@ -258,11 +258,3 @@ KWARG_NAMES = {
     "checkpoint_config": "CheckpointConfig",
     "environment": "Environment",
 }
-
-
-def request_from_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """moto's backend keyword arguments back as the CreateTrainingJob request."""
-    request = {api: copy.deepcopy(kwargs.get(name)) for name, api in KWARG_NAMES.items()}
-    request["AlgorithmSpecification"] = request["AlgorithmSpecification"] or {}
-    request["HyperParameters"] = request["HyperParameters"] or {}
-    return request
