@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fairmot.local.operator import RunningStack
+    from fairmot.local_client import RunningStack
 
 STATE_DIR = Path(".fairmot-local")
 
@@ -121,7 +121,7 @@ def _missing_template(template: Path) -> bool:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from fairmot.local.demo import DemoConfig, run_demo
+    from fairmot.demo import DemoConfig, run_demo
 
     if _missing_template(args.template):
         return 2
@@ -167,7 +167,7 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def _running(state_dir: Path) -> RunningStack | None:
-    from fairmot.local.operator import RunningStack, StackNotRunning
+    from fairmot.local_client import RunningStack, StackNotRunning
 
     try:
         return RunningStack.open(state_dir)
@@ -186,7 +186,7 @@ def run_env(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import view
+    from fairmot.local_client import view
     from fairmot.operator import status_lines, wait_until_idle
 
     stack = _running(args.state_dir)
@@ -206,7 +206,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_logs(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import job_log, view
+    from fairmot.local_client import job_log, view
     from fairmot.operator import execution_lines
 
     stack = _running(args.state_dir)
@@ -224,7 +224,7 @@ def run_logs(args: argparse.Namespace) -> int:
 
 
 def run_invoke(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import view
+    from fairmot.local_client import view
     from fairmot.operator import invoke
 
     stack = _running(args.state_dir)
@@ -241,7 +241,7 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_upload(args: argparse.Namespace) -> int:
-    from fairmot.local.operator import view
+    from fairmot.local_client import view
     from fairmot.operator import upload
 
     stack = _running(args.state_dir)

@@ -225,7 +225,7 @@ class ConsoleSource:
 
 def local_source(state_dir: Path) -> ConsoleSource:
     """The stack `fairmot local up` runs in state_dir."""
-    from fairmot.local.operator import RunningStack, StackNotRunning, view
+    from fairmot.local_client import RunningStack, StackNotRunning, view
 
     try:
         return view(RunningStack.open(state_dir))

@@ -10,7 +10,8 @@ state machines, Lambda handlers and container entry points.
   children, searched ranges), `sync_seam` (`.sync`), `endpoint_seam` (endpoints -> local
   `serve`), `eventbridge_seam` (rules -> Step Functions/Lambda targets, published events logged),
   `asl_seam` (`"RoleArn.$"` in Parameters), `timing_seam` (Wait/Retry seconds scaled).
-- `demo`: `fairmot local demo`; `daemon`: `fairmot local up/down`; `operator`: the running
-  stack `fairmot local env|status|logs|invoke|upload` and the console read (the verbs themselves,
-  which work on a deployed stack too, are in `fairmot.operator`).
+- `daemon`: `fairmot local up/down`. The clients of the running stack live outside:
+  `fairmot.local_client` (`fairmot local env|status|logs|invoke|upload` and the console read; the
+  verbs themselves, which work on a deployed stack too, are in `fairmot.operator`) and
+  `fairmot.demo` (`fairmot local demo`).
 """

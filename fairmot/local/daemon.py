@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fairmot.local.deployer import REGION
 from fairmot.local.stack import LocalAws, LocalSettings
 
 STATE_FILE = "stack.json"
@@ -97,11 +98,7 @@ def serve(state_dir: Path, template: Path, port: int | None, wait_scale: float) 
     )
     with LocalAws(settings) as aws:
         assert aws.stack is not None
-        description = {
-            "endpoint_url": aws.endpoint_url,
-            "region": "us-east-1",
-            **aws.stack.to_json(),
-        }
+        description = {"endpoint_url": aws.endpoint_url, "region": REGION, **aws.stack.to_json()}
         (state_dir / PID_FILE).write_text(str(os.getpid()))
         temporary = state_dir / (STATE_FILE + ".tmp")
         temporary.write_text(json.dumps(description, indent=2))

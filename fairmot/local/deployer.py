@@ -145,11 +145,13 @@ def install(patches: Patches) -> None:
     from moto.awslambda.models import LayerVersion
     from moto.events.models import EventBus
     from moto.stepfunctions import models as stepfunctions
+    from moto.stepfunctions import responses  # noqa: F401  (before the patch: see below)
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     patches.add_attribute(LayerVersion, "physical_resource_id", property(lambda self: self.arn))
     patches.add_attribute(EventBus, "physical_resource_id", property(lambda self: self.name))
-    # Only moto's CloudFormation hooks of StateMachine read this module global.
+    # Only moto's CloudFormation hooks of StateMachine read this module global. `responses` copies
+    # it at import: imported under the patch, it would keep the parser's backends after undo.
     patches.patch_attribute(stepfunctions, "stepfunctions_backends", stepfunctions_parser_backends)
 
 

@@ -253,6 +253,13 @@ class LocalEndpoints:
             endpoint.failure_reason = None
             endpoint.endpoint_status = "InService"
 
+        def bring_up_later(backend: Any, endpoint: Any, config_name: str, *, updating: bool) -> Any:
+            """The call answers at once (Creating/Updating); the server starts on a thread."""
+            arguments = (backend, endpoint, config_name)
+            keywords = {"updating": updating}
+            threading.Thread(target=bring_up, args=arguments, kwargs=keywords, daemon=True).start()
+            return endpoint
+
         def create_endpoint(
             backend: Any, endpoint_name: str, endpoint_config_name: str, tags: Any
         ) -> Any:
@@ -266,13 +273,7 @@ class LocalEndpoints:
                 tags=tags,
             )
             endpoint.endpoint_status = "Creating"
-            threading.Thread(
-                target=bring_up,
-                args=(backend, endpoint, endpoint_config_name),
-                kwargs={"updating": False},
-                daemon=True,
-            ).start()
-            return endpoint
+            return bring_up_later(backend, endpoint, endpoint_config_name, updating=False)
 
         def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
             endpoint = backend.endpoints.get(endpoint_name)
@@ -287,13 +288,7 @@ class LocalEndpoints:
                     message=f'Could not find endpoint configuration "{endpoint_config_name}".'
                 )
             endpoint.endpoint_status = "Updating"
-            threading.Thread(
-                target=bring_up,
-                args=(backend, endpoint, endpoint_config_name),
-                kwargs={"updating": True},
-                daemon=True,
-            ).start()
-            return endpoint
+            return bring_up_later(backend, endpoint, endpoint_config_name, updating=True)
 
         def delete_endpoint(backend: Any, endpoint_name: str) -> None:
             original_delete(backend, endpoint_name)

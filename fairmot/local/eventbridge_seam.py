@@ -72,12 +72,11 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     if transformer:
         from moto.events.utils import EventTemplateParser
 
-        rendered = EventTemplateParser.parse(
+        return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
             event=cast(Any, event),
         )
-        return rendered
     return event
 
 

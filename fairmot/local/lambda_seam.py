@@ -18,14 +18,13 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from fairmot.local.seam import Patches
+from fairmot.local.seam import Patches, environment
 
 DEFAULT_TIMEOUT_S = 3  # Lambda's default function timeout
 TIMEOUT_ERROR = "Sandbox.Timedout"  # the error name Lambda gives a function past its Timeout
@@ -91,20 +90,6 @@ def _function_name(name_or_arn: str) -> str:
     return name_or_arn.split(":")[0]
 
 
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _runtime_environment(function: LocalFunction) -> dict[str, str]:
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     return {
@@ -159,7 +144,7 @@ def invoke_function(name_or_arn: str, event: Any) -> tuple[Any, str | None]:
             "errorMessage": f"local mode has no function {name}",
         }
         return error, "Unhandled"
-    with _invoke_lock, _environment(_runtime_environment(function)):
+    with _invoke_lock, environment(_runtime_environment(function)):
         context = LambdaContext(
             function_name=function.name,
             invoked_function_arn=function.arn or name_or_arn,

@@ -179,26 +179,24 @@ class LocalSageMaker:
             SageMakerModelBackend, "create_processing_job", None
         )
 
+        def refuse_taken(kind: str, name: str, jobs: dict[str, Any]) -> None:
+            if name in jobs:
+                raise ResourceInUseException(
+                    message=f"{kind.capitalize()} job names must be unique within an AWS account "
+                    f"and region, and a {kind} job with this name already exists ({name})"
+                )
+
         def create_training_job(backend: Any, **kwargs: Any) -> Any:
             name = kwargs["training_job_name"]
-            if name in backend.training_jobs:
-                raise ResourceInUseException(
-                    message=f"Training job names must be unique within an AWS account and "
-                    f"region, and a training job with this name already exists ({name})"
-                )
-            request = request_from_kwargs(kwargs)
-            request["Environment"] = _current_params().get("Environment") or {}
+            refuse_taken("training", name, backend.training_jobs)
+            request = copy.deepcopy(_current_params())
             job = seam.register_training(backend, request, kwargs)
             seam.start(lambda: seam.run_training(backend, name), name)
             return job
 
         def create_processing_job(backend: Any, **kwargs: Any) -> Any:
             name = kwargs["processing_job_name"]
-            if name in backend.processing_jobs:
-                raise ResourceInUseException(
-                    message=f"Processing job names must be unique within an AWS account and "
-                    f"region, and a processing job with this name already exists ({name})"
-                )
+            refuse_taken("processing", name, backend.processing_jobs)
             request = {
                 "ProcessingJobName": name,
                 "ProcessingInputs": copy.deepcopy(kwargs.get("processing_inputs")),
@@ -247,6 +245,7 @@ def _current_params() -> dict[str, Any]:
     return getattr(_request_params, "value", None) or {}
 
 
+# moto's backend keywords -> CreateTrainingJob's names: a tuning child is created with them.
 KWARG_NAMES = {
     "training_job_name": "TrainingJobName",
     "hyper_parameters": "HyperParameters",
@@ -259,11 +258,3 @@ KWARG_NAMES = {
     "checkpoint_config": "CheckpointConfig",
     "environment": "Environment",
 }
-
-
-def request_from_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """moto's backend keyword arguments back as the CreateTrainingJob request."""
-    request = {api: copy.deepcopy(kwargs.get(name)) for name, api in KWARG_NAMES.items()}
-    request["AlgorithmSpecification"] = request["AlgorithmSpecification"] or {}
-    request["HyperParameters"] = request["HyperParameters"] or {}
-    return request

@@ -8,8 +8,10 @@ each seam.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,21 @@ class Patches:
     def undo(self) -> None:
         while self.undo_steps:
             self.undo_steps.pop()()
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """os.environ with `variables` set, each put back as it was (or removed) on exit."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 _install_lock = threading.Lock()

@@ -9,13 +9,15 @@ tests and the demo (boto3 in this process is intercepted); server mode (Threaded
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from unittest.mock import patch
 
 from fairmot.aws import request_check
 from fairmot.local import (
@@ -32,7 +34,7 @@ from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
 from fairmot.local.schedule_seam import ScheduleTicker, scaled_windows
-from fairmot.local.seam import Patches, check_moto_version
+from fairmot.local.seam import Patches, check_moto_version, environment
 
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -86,7 +88,7 @@ class LocalAws:
         )
         self.stack: DeployedStack | None = None
         self.endpoint_url: str | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self._restore = ExitStack()  # environment variables and moto's config, put back by close()
         self._mock: Any = None
         self._server: Any = None
         self.endpoints: LocalEndpoints | None = None
@@ -97,9 +99,7 @@ class LocalAws:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
-        for key, value in values.items():
-            self._saved_env.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
+        self._restore.enter_context(environment(values))
 
     def __enter__(self) -> LocalAws:
         check_moto_version()
@@ -136,8 +136,8 @@ class LocalAws:
             from moto.server import ThreadedMotoServer
 
             port = self.settings.port or free_port()
-            self._saved_config = json.loads(json.dumps(default_user_config))
-            default_user_config.update(json.loads(json.dumps(MOTO_CONFIG)))
+            # The in-process server reads moto's global config (mock_aws patches it likewise).
+            self._restore.enter_context(patch.dict(default_user_config, copy.deepcopy(MOTO_CONFIG)))
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             self._server.start()
             self.endpoint_url = f"http://127.0.0.1:{port}"
@@ -178,18 +178,9 @@ class LocalAws:
             self._mock.stop()
             self._mock = None
         if self._server is not None:
-            from moto.core.config import default_user_config
-
             self._server.stop()
             self._server = None
-            cast(Any, default_user_config).clear()
-            default_user_config.update(self._saved_config)
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env.clear()
+        self._restore.close()
 
     # ---- clients and helpers -------------------------------------------------------------
     _client_lock = threading.Lock()

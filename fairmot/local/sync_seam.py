@@ -104,20 +104,24 @@ def _service_class() -> type:
                     f"{ex.response.get('ResponseMetadata', {}).get('HTTPStatusCode', 400)}; "
                     f"Error Code: {error.get('Code')}; Request ID: local)"
                 )
-                return FailureEvent(
-                    env=env,
-                    error_name=CustomErrorName(name),
-                    event_type=HistoryEventType.TaskFailed,
-                    event_details=cast(Any, EventDetails)(
-                        taskFailedEventDetails=TaskFailedEventDetails(
-                            error=name,
-                            cause=cause,
-                            resource=self._get_sfn_resource(),
-                            resourceType=self._get_sfn_resource_type(),
-                        )
-                    ),
-                )
+                return self._task_failed(env, CustomErrorName(name), cause)
             return super()._from_error(env=env, ex=ex)
+
+        def _task_failed(self, env: Any, error_name: Any, cause: str) -> Any:
+            """This task's TaskFailed event, named and explained as the real integration does."""
+            return FailureEvent(
+                env=env,
+                error_name=error_name,
+                event_type=HistoryEventType.TaskFailed,
+                event_details=cast(Any, EventDetails)(
+                    taskFailedEventDetails=TaskFailedEventDetails(
+                        error=error_name.error_name,
+                        cause=cause,
+                        resource=self._get_sfn_resource(),
+                        resourceType=self._get_sfn_resource_type(),
+                    )
+                ),
+            )
 
         def _eval_service_task(
             self,
@@ -155,21 +159,8 @@ def _service_class() -> type:
                     return None
                 output = json_safe(described)
                 if status in _FAILED:
-                    raise FailureEventException(
-                        FailureEvent(
-                            env=env,
-                            error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
-                            event_type=HistoryEventType.TaskFailed,
-                            event_details=cast(Any, EventDetails)(
-                                taskFailedEventDetails=TaskFailedEventDetails(
-                                    resource=self._get_sfn_resource(),
-                                    resourceType=self._get_sfn_resource_type(),
-                                    error=StatesErrorNameType.StatesTaskFailed.to_name(),
-                                    cause=json.dumps(output),
-                                )
-                            ),
-                        )
-                    )
+                    failed = StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
+                    raise FailureEventException(self._task_failed(env, failed, json.dumps(output)))
                 return output
 
             return resolve

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fairmot.local.demo import DemoConfig, StageFailed, _finite, stage
+from fairmot.demo import DemoConfig, StageFailed, _finite, stage
 
 
 def test_a_failing_stage_is_named_with_its_reason(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,30 @@ def test_every_seam_installs_and_undoes(tmp_path: Path) -> None:
     from moto.awslambda.models import LayerVersion
 
     assert not hasattr(LayerVersion, "physical_resource_id")
+
+
+# A fresh interpreter: moto.stepfunctions.responses must not be imported yet when the seam is.
+_RESPONSES_FIRST_IMPORTED_UNDER_THE_SEAM = """
+from fairmot.local import deployer
+from fairmot.local.seam import Patches
+patches = Patches()
+deployer.install(patches)
+from moto.stepfunctions import models, responses  # a request served while the stack runs
+patches.undo()
+assert responses.stepfunctions_backends is models.stepfunctions_backends, "parser backends kept"
+"""
+
+
+def test_the_state_machine_seam_leaves_no_copy_behind_after_undo() -> None:
+    # Else a plain mock_aws after LocalAws (test_console_deployed after test_console) finds none
+    # of its CloudFormation state machines.
+    done = subprocess.run(
+        [sys.executable, "-c", _RESPONSES_FIRST_IMPORTED_UNDER_THE_SEAM],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_missing_internal_fails_loudly() -> None:

@@ -78,3 +78,41 @@ def test_a_second_job_of_the_same_name_is_refused(mini: LocalAws) -> None:
                 }
             },
         )
+
+
+def test_an_api_error_in_a_sagemaker_task_fails_it_as_the_real_integration(
+    mini: LocalAws,
+) -> None:
+    assert mini.stack is not None
+    mini.client("s3").put_object(Bucket=mini.stack.bucket, Key="in/a.txt", Body=b"hello")
+    wait_for_workflow(mini, mini.stack.state_machine("Jobs"), known=0, timeout_s=60)
+    request = mini.client("sagemaker").describe_processing_job(ProcessingJobName="copy-in-a-txt")
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+        "Parameters": {
+            "ProcessingJobName": "copy-in-a-txt",  # taken: SageMaker answers ResourceInUse
+            "RoleArn": request["RoleArn"],
+            "AppSpecification": request["AppSpecification"],
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                    "VolumeSizeInGB": 1,
+                }
+            },
+        },
+        "End": True,
+    }
+    sfn = mini.client("stepfunctions")
+    again = sfn.create_state_machine(
+        name="again",
+        roleArn=request["RoleArn"],
+        definition=json.dumps({"StartAt": "Again", "States": {"Again": task}}),
+    )["stateMachineArn"]
+    sfn.start_execution(stateMachineArn=again, name="twice")
+    run = wait_for_workflow(mini, again, known=0, timeout_s=60)
+    assert run.status == "FAILED"
+    assert run.failure is not None
+    assert run.failure.startswith("SageMaker.AmazonSageMakerException: ")
+    assert "Error Code: ResourceInUse" in run.failure

@@ -1,5 +1,7 @@
 """What an operator asks of a running local stack (`fairmot local up`): where it is, what runs.
 
+A client of local mode, not part of it (fairmot.local emulates AWS; this only reads it).
+
 `RunningStack` reads the daemon's STATE_DIR/stack.json and talks to it over HTTP with boto3, as
 any other client would; `view` gives the console's reader over it, which the verbs of
 `fairmot.operator` (status, logs, invoke, upload, the same for a deployed stack) take; `job_log`
