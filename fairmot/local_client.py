@@ -96,6 +96,7 @@ def view(stack: RunningStack) -> ConsoleSource:
         state_machines=dict(stack.description.get("state_machines") or {}),
         bucket=buckets[0] if len(buckets) == 1 else None,
         queue_url=stack.results_queue_url(),
+        admission_url=(stack.description.get("outputs") or {}).get("AdmissionQueueUrl"),
         work_dir=stack.work_dir,
         events_log=stack.events_log,
     )

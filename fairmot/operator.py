@@ -47,19 +47,37 @@ def status_lines(source: ConsoleSource) -> list[str]:
         )
     lines.append("jobs:")
     lines += [f"  {j['kind']:<10} {j['status']:<11} {j['name']}" for j in source.jobs()]
+    lines.append(f"videos waiting for a batch: {queued_videos(source)}")
     lines.append("endpoints:")
     answer = source.client("sagemaker").list_endpoints()
     lines += [f"  {e['EndpointStatus']:<11} {e['EndpointName']}" for e in answer["Endpoints"]]
     return lines
 
 
+def queued_videos(source: ConsoleSource) -> int:
+    """Videos in the admission queue, waiting for the batch scheduler (or being admitted)."""
+    if source.admission_url is None:
+        return 0
+    attributes = source.client("sqs").get_queue_attributes(
+        QueueUrl=source.admission_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
 def wait_until_idle(source: ConsoleSource, timeout_s: float, poll_s: float = 1.0) -> list[str]:
-    """Wait until no execution runs and no job is active; return the failed executions' names."""
+    """Wait until no execution runs, no job is active and no video waits for a batch; return the
+    failed executions' names."""
     deadline = time.monotonic() + timeout_s
     while True:
+        # The queue first: a video leaves it only once its batch execution has started, so an
+        # empty queue followed by no running execution means nothing is on its way.
+        queued = queued_videos(source)
         found = source.executions()
-        busy = any(e["status"] == "RUNNING" for e in found) or any(
-            j["status"] in ACTIVE_JOB for j in source.jobs()
+        busy = (
+            queued > 0
+            or any(e["status"] == "RUNNING" for e in found)
+            or any(j["status"] in ACTIVE_JOB for j in source.jobs())
         )
         if not busy:
             return [e["name"] for e in found if e["status"] != "SUCCEEDED"]

@@ -76,6 +76,7 @@ class ConsoleSource:
     state_machines: dict[str, str]  # logical id -> ARN
     bucket: str | None = None
     queue_url: str | None = None
+    admission_url: str | None = None  # videos waiting for a batch (issue 18's admission queue)
     work_dir: Path | None = None  # the local stack's job folders
     events_log: Path | None = None  # the local stack's published events
 
@@ -250,10 +251,11 @@ def deployed_source(stack_name: str, region: str | None = None) -> ConsoleSource
         elif resource["ResourceType"] == "AWS::S3::Bucket":
             buckets.append(resource["PhysicalResourceId"])
     outputs = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
-    queue = next((o["OutputValue"] for o in outputs if o["OutputKey"].endswith("QueueUrl")), None)
+    values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
     return ConsoleSource(
         client=session.client,
         state_machines=machines,
         bucket=buckets[0] if len(buckets) == 1 else None,
-        queue_url=queue,
+        queue_url=values.get("ResultsQueueUrl"),
+        admission_url=values.get("AdmissionQueueUrl"),
     )
