@@ -76,7 +76,8 @@ def test_readme_local_mode_trains_deploys_and_processes_in_a_fresh_checkout(
         if line
     ]
     assert published == ["Training Succeeded", "Model Deployed", "Video Processed"], published
+    # A batch job writes each video's results under its path below videos/ (results/try/clip/).
     (annotated,) = (state / "work" / "processing").glob(
-        "*/opt_ml/processing/output/clip/annotated.mp4"
+        "*/opt_ml/processing/output/try/clip/annotated.mp4"
     )
     assert annotated.stat().st_size > 1000
