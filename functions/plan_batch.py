@@ -20,20 +20,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from errors import PipelineError
-from instances import device_environment
 from models import Meta, Video, VideoRequest, parse_s3_uri
 from names import digest, resource_name
 from normalise_event import build_request, correlation_id
 from payloads import PlanBatchPayload
 from plan_processing import (
-    MANIFEST_NAME_VARIABLE,
-    MAX_PROCESSING_SECONDS,
     MODEL_DIR,
     OUTPUT_DIR,
     SCENE_DIR,
     SCENE_SUFFIX,
     VIDEO_DIR,
-    VOLUME_SIZE_GB,
+    job_settings,
     resolve_model,
     s3_input,
 )
@@ -124,14 +121,13 @@ def plan(s3: Any, sagemaker: Any, execution_input: dict[str, Any], meta: Meta) -
     )
     name = resource_name(
         name_prefix(), "proc", f"{len(accepted)}-videos",
-        digest(*identities, request.runId, model_uri),
+        digest(*identities, request.runId, model_uri, *([request.tracker] if request.tracker else [])),
     )  # fmt: skip
     duplicate = job_exists(sagemaker.describe_processing_job, ProcessingJobName=name)
     bucket = accepted[0][1].object.bucket
     if not duplicate:
         for _, video, _ in accepted:
             stage(s3, name, video)
-    instance_type = env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge")
     scene_inputs = []
     if request.sceneUri:
         parse_s3_uri(request.sceneUri)
@@ -151,20 +147,7 @@ def plan(s3: Any, sagemaker: Any, execution_input: dict[str, Any], meta: Meta) -
                     "S3UploadMode": "EndOfJob"}},
             ]
         },
-        "ProcessingResources": {
-            "ClusterConfig": {
-                "InstanceCount": env_int("PROCESSING_INSTANCE_COUNT", 1),
-                "InstanceType": instance_type,
-                "VolumeSizeInGB": VOLUME_SIZE_GB,
-            }
-        },
-        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_PROCESSING_SECONDS},
-        "AppSpecification": {"ImageUri": env("PROCESS_IMAGE_URI"), "ContainerEntrypoint": ["process"]},
-        "Environment": {
-            **device_environment(instance_type),
-            MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
-        },
-        "RoleArn": env("SAGEMAKER_ROLE_ARN"),
+        **job_settings(name, request.tracker),
         "Tags": pipeline_tags(meta, video=f"{len(accepted)} videos, first {accepted[0][1].uri}"),
     }  # fmt: skip
     videos = [

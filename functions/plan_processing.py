@@ -106,12 +106,41 @@ def s3_input(name: str, uri: str, local: str) -> dict[str, Any]:
     }
 
 
+def job_settings(name: str, tracker: str | None) -> dict[str, Any]:
+    """What every processing job of this stack shares, one video or a batch: the instances, the
+    time limit, the image, the environment (the device rule, the job's own results manifest,
+    the request's tracker) and the role."""
+    instance_type = env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge")
+    return {
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": env_int("PROCESSING_INSTANCE_COUNT", 1),
+                "InstanceType": instance_type,
+                "VolumeSizeInGB": VOLUME_SIZE_GB,
+            }
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_PROCESSING_SECONDS},
+        "AppSpecification": {
+            "ImageUri": env("PROCESS_IMAGE_URI"),
+            "ContainerEntrypoint": ["process"],
+        },
+        # The video and model URIs travel as inputs (and tags), never as environment values:
+        # SageMaker allows 256 characters a value, and S3 keys run to 1,024.
+        "Environment": {
+            **device_environment(instance_type),
+            # results/<dir>/ is shared by every video of <dir>: each job its own manifest.
+            MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
+            **({"FAIRMOT_TRACKER": tracker} if tracker else {}),
+        },
+        "RoleArn": env("SAGEMAKER_ROLE_ARN"),
+    }
+
+
 def plan(
     s3: Any, sagemaker: Any, request: VideoRequest, video: Video, meta: Meta
 ) -> dict[str, Any]:
     model_uri = resolve_model(s3, sagemaker, request, env("ENDPOINT_NAME", "fairmot-dev-tracker"))
     obj = video.object
-    instance_type = env("PROCESSING_INSTANCE_TYPE", "ml.g4dn.xlarge")
     stem = PurePosixPath(obj.key).stem
     name = object_name(
         name_prefix(), "proc", stem, bucket=obj.bucket, key=obj.key, etag=obj.etag,
@@ -142,27 +171,7 @@ def plan(
                 }
             ]
         },
-        "ProcessingResources": {
-            "ClusterConfig": {
-                "InstanceCount": env_int("PROCESSING_INSTANCE_COUNT", 1),
-                "InstanceType": instance_type,
-                "VolumeSizeInGB": VOLUME_SIZE_GB,
-            }
-        },
-        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_PROCESSING_SECONDS},
-        "AppSpecification": {
-            "ImageUri": env("PROCESS_IMAGE_URI"),
-            "ContainerEntrypoint": ["process"],
-        },
-        # The video and model URIs travel as inputs (and tags), never as environment values:
-        # SageMaker allows 256 characters a value, and S3 keys run to 1,024.
-        "Environment": {
-            **device_environment(instance_type),
-            # results/<dir>/ is shared by every video of <dir>: each job its own manifest.
-            MANIFEST_NAME_VARIABLE: f"{name}.manifest.json",
-            **({"FAIRMOT_TRACKER": request.tracker} if request.tracker else {}),
-        },
-        "RoleArn": env("SAGEMAKER_ROLE_ARN"),
+        **job_settings(name, request.tracker),
         "Tags": pipeline_tags(meta, video=video.uri),
     }
     results = {

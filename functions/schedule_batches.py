@@ -115,12 +115,13 @@ def expand(s3: Any, sqs: Any, queue: str, event: dict[str, Any], prefix_uri: str
     return len(requests)
 
 
-def batch_group(event: dict[str, Any]) -> tuple[str, str]:
-    """Videos of one job share the model and the default scene their requests named."""
+def batch_group(event: dict[str, Any]) -> tuple[str, ...]:
+    """Videos of one job share what their requests named for the whole job: the model, the
+    default scene, the tracker and the run id (the batch's first request speaks for all)."""
     detail = event.get("detail")
     if not isinstance(detail, dict):
-        return "", ""
-    return str(detail.get("modelUri") or ""), str(detail.get("sceneUri") or "")
+        return "", "", "", ""
+    return tuple(str(detail.get(k) or "") for k in ("modelUri", "sceneUri", "tracker", "runId"))
 
 
 def schedule(sqs: Any, sfn: Any, s3: Any, settings: dict[str, Any], now_ms: int) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def schedule(sqs: Any, sfn: Any, s3: Any, settings: dict[str, Any], now_ms: int)
         if len(videos) < size and now_ms - oldest < settings["windowSeconds"] * 1000:
             release(sqs, queue, [m for m, _ in videos])
             break
-        groups: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        groups: dict[tuple[str, ...], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         for message, event in videos:
             groups.setdefault(batch_group(event), []).append((message, event))
         for members in groups.values():
