@@ -132,6 +132,12 @@ class TrackReport(NamedTuple):
     score: float
     class_id: int
 
+    @property
+    def box(self) -> Array:
+        """The box as (x1, y1, x2, y2) in image pixels, like Track.box."""
+        x, y, w, h = self.tlwh
+        return np.array([x, y, x + w, y + h])
+
 
 def reports(tracks: Iterable[Track]) -> list[TrackReport]:
     """The tracks one update returned, read now."""

@@ -17,6 +17,7 @@ from fairmot.evaluation import read_mot_results
 from fairmot.model import LoadedModel, ModelCard, build_model, save_artifact
 from fairmot.pipeline import FramePipeline, OutputFilter
 from fairmot.tracking import FairByteConfig
+from fairmot.tracking.track import reports
 from fairmot.video import VideoError, open_video
 from fairmot.video.outputs import OUTPUT_NAMES
 
@@ -101,7 +102,8 @@ def test_a_streams_state_lives_in_its_tracker_across_calls(loaded: LoadedModel, 
     # Same forward batches (4 + 4), fed in two calls with another stream's tracker in between.
     split = pipeline.track_frames(frames[:4], tracker)
     pipeline.track_frames(frames[4:], pipeline.new_tracker(FPS))
-    split += [pipeline.update(tracker, d) for d in pipeline.detect(frames[4:])]
+    # Read each frame's tracks right away: the tracker reuses its Track objects.
+    split += [reports(pipeline.update(tracker, d)) for d in pipeline.detect(frames[4:])]
     for a, b in zip(whole, split, strict=True):
         assert [t.track_id for t in a] == [t.track_id for t in b]
         np.testing.assert_allclose([t.box for t in a], [t.box for t in b], atol=1e-3)
