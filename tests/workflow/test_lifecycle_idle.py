@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from fairmot.local.deployer import ACCOUNT_ID, REGION
 from fairmot.local.stack import LocalAws
-from fairmot.operator import consumer_events, result_queue_url
+from fairmot.operator import consumer_events, result_queue_url, wait_for_execution
 
 pytestmark = pytest.mark.slow
 SCHEMA = Path(__file__).resolve().parents[2] / "events" / "schemas" / "endpoint-deleted.schema.json"
@@ -81,7 +81,7 @@ def test_an_idle_endpoint_is_deleted_and_tagged_or_busy_ones_kept(
     arn = pipeline.client("stepfunctions").start_execution(
         stateMachineArn=pipeline.stack.state_machine("idle"), name="hourly-1", input="{}"
     )["executionArn"]
-    assert pipeline.wait_for_execution(arn, timeout_s=120)["status"] == "SUCCEEDED"
+    assert wait_for_execution(pipeline, arn, timeout_s=120)["status"] == "SUCCEEDED"
 
     (event,) = consumer_events(pipeline, result_queue_url(pipeline.stack.outputs))
     Draft202012Validator(json.loads(SCHEMA.read_text())).validate(event)

@@ -42,7 +42,8 @@ def test_a_pending_package_deploys_once_approved(
     assert model["approvalStatus"] == "PendingManualApproval"
     assert pipeline.stack is not None
     deploy = pipeline.stack.state_machine("deploy")
-    assert pipeline.executions(deploy) == []  # pending: nothing deploys
+    sfn = pipeline.client("stepfunctions")
+    assert sfn.list_executions(stateMachineArn=deploy)["executions"] == []  # pending: no deploy
     sagemaker = pipeline.client("sagemaker")
     assert approve(sagemaker, model["packageGroup"]) == model["packageArn"]
     deployed = _deployed(pipeline)
