@@ -19,7 +19,6 @@ InvokeEndpoint returns canned data. This module wraps `SageMakerModelBackend.cre
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import tarfile
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from fairmot.local.sagemaker_jobs import LOCAL_CPU_OPT_OUT, entry_point_command
-from fairmot.local.seam import Patches
+from fairmot.local.seam import Patches, environ_snapshot
 from fairmot.upload import s3_parts
 
 START_TIMEOUT_S = 120.0  # model load on CPU; SageMaker itself allows minutes
@@ -134,7 +133,7 @@ class LocalEndpoints:
         with tarfile.open(archive) as tar:
             tar.extractall(model_dir, filter="data")
         port = free_port()
-        env = dict(os.environ)
+        env = environ_snapshot()
         env.pop("AWS_ENDPOINT_URL", None)
         env.update(environment)
         env.update(LOCAL_CPU_OPT_OUT)

@@ -11,7 +11,6 @@ FailureReason (the job's own failure file) and the final metrics parsed from the
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fairmot.local.seam import environ_snapshot
 from fairmot.upload import s3_parts
 
 ENTRY_POINT_MODULES = {
@@ -152,7 +152,7 @@ LOCAL_CPU_OPT_OUT = {"FAIRMOT_ALLOW_CPU": "1"}
 
 
 def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
+    env = environ_snapshot()
     # The job must not talk to whatever AWS the parent talks to: it sees only its folders.
     for key in ("AWS_ENDPOINT_URL",):
         env.pop(key, None)

@@ -78,6 +78,15 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def environ_snapshot() -> dict[str, str]:
+    """A copy of os.environ that a concurrent change cannot break. dict(os.environ) reads the
+    keys, then each value: a Lambda invocation ending in between (its variables put back by
+    environment()) made it raise KeyError('AWS_LAMBDA_FUNCTION_NAME') while a job or an endpoint
+    started. The mapping's own dict is copied in one step under the GIL instead."""
+    data: dict[bytes, bytes] = os.environ._data.copy()  # type: ignore[attr-defined]
+    return {os.fsdecode(key): os.fsdecode(value) for key, value in data.items()}
+
+
 _install_lock = threading.Lock()
 
 
