@@ -37,6 +37,13 @@ def xyxy_to_tlwh(boxes: Array) -> Array:
     return out
 
 
+def tlwh_to_xyxy(tlwh: Array) -> Array:
+    """(x, y, w, h) rows -> (x1, y1, x2, y2) rows."""
+    out = np.array(tlwh, dtype=np.float64, copy=True)
+    out[..., 2:] += out[..., :2]
+    return out
+
+
 class Track:
     """One object's track. The tracker owns and mutates it; read `track_id`, `box`, `tlwh`,
     `score` after each `update` (the object is reused across frames)."""
@@ -95,8 +102,7 @@ class Track:
     @property
     def box(self) -> Array:
         """Current box as (x1, y1, x2, y2) in image pixels."""
-        x, y, w, h = self.tlwh
-        return np.array([x, y, x + w, y + h])
+        return tlwh_to_xyxy(self.tlwh)
 
     def mark_lost(self) -> None:
         self.state = TrackState.LOST
@@ -135,8 +141,7 @@ class TrackReport(NamedTuple):
     @property
     def box(self) -> Array:
         """The box as (x1, y1, x2, y2) in image pixels, like Track.box."""
-        x, y, w, h = self.tlwh
-        return np.array([x, y, x + w, y + h])
+        return tlwh_to_xyxy(self.tlwh)
 
 
 def reports(tracks: Iterable[Track]) -> list[TrackReport]:
