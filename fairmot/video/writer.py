@@ -21,6 +21,10 @@ Codec = Literal["auto", "h264", "mp4v"]
 # frame against ~6 ms for "veryfast" (files ~3x larger): encoding must stay a small share of
 # the network's time for the pipeline to keep up with the model.
 X264_PRESET = "ultrafast"
+# One encoder thread: libx264's default (1.5x the cores) preempts the network's thread on a
+# small CPU; one thread keeps up with the network (bench/pipeline.py: pipeline/model-only 0.87
+# -> 0.97-1.03 on 2 cores) and frame threading's lookahead latency goes too.
+X264_THREADS = "1"
 # Constant quality; 23 is libx264's default, visually clean for annotated footage.
 X264_CRF = "23"
 # Browsers need 4:2:0 chroma; 4:2:0 needs even width and height.
@@ -90,7 +94,7 @@ class VideoWriter:
         stream = self._container.add_stream("libx264", rate=rate)
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = PIXEL_FORMAT
-        stream.options = {"preset": preset, "crf": X264_CRF}
+        stream.options = {"preset": preset, "crf": X264_CRF, "threads": X264_THREADS}
         self._stream = stream
 
     def _open_opencv(self, fps: float) -> None:
