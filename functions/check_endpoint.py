@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from errors import EndpointFailedError, EndpointTimeoutError
 from payloads import CheckEndpointPayload
 from settings import env_int
@@ -42,7 +42,7 @@ def assess(
 def handler(event: CheckEndpointPayload, context: LambdaContext) -> dict[str, Any]:
     """-> deployed (+ polls, ready, status)."""
     deployed = event.deployed
-    endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=deployed["endpointName"])
+    endpoint = client("sagemaker").describe_endpoint(EndpointName=deployed["endpointName"])
     result = assess(
         deployed, endpoint, event.endpointConfigName, env_int("ENDPOINT_MAX_POLLS", 120)
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from errors import EndpointBusyError, EndpointFailedError
 from models import Meta
 from payloads import DeployEndpointPayload
@@ -78,9 +78,9 @@ def deploy(
 @pipeline_step(payload=DeployEndpointPayload)
 def handler(event: DeployEndpointPayload, context: LambdaContext) -> dict[str, Any]:
     """-> deployed."""
-    guard = Guard(boto3.client("cloudwatch"), event.alarms, event.deploymentConfig)
+    guard = Guard(client("cloudwatch"), event.alarms, event.deploymentConfig)
     result = deploy(
-        boto3.client("sagemaker"), event.endpointName, event.endpointConfigName,
+        client("sagemaker"), event.endpointName, event.endpointConfigName,
         event.modelUri, event.meta, guard,
     )  # fmt: skip
     logger.info("endpoint requested", extra=result)

@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from payloads import ExplainFailurePayload
 from plan_training import job_exists
 from step import logger, metrics, pipeline_step
@@ -70,7 +70,7 @@ def planned_names(
     """(Describe call, name argument) for each resource the workflow's plan creates."""
     if not plan:
         return []
-    sagemaker = boto3.client("sagemaker")
+    sagemaker = client("sagemaker")
     found: list[tuple[Callable[..., Any], dict[str, str]]] = []
     if workflow == "training":
         if plan.get("training"):

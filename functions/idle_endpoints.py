@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from payloads import IdleEndpointsPayload
 from plan_deployment import VARIANT_NAME
 from settings import env, env_int, name_prefix
@@ -82,11 +82,11 @@ def delete(sagemaker: Any, autoscaling: Any, endpoint: str) -> None:
 def handler(event: IdleEndpointsPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {deleted: [{endpointName, endpointArn}], idleHours}."""
     hours = env_int("IDLE_HOURS", 0)
-    sagemaker = boto3.client("sagemaker")
+    sagemaker = client("sagemaker")
     deleted: list[dict[str, str]] = []
     if hours > 0:
-        deleted = idle_endpoints(sagemaker, boto3.client("cloudwatch"), hours, datetime.now(UTC))
-        autoscaling = boto3.client("application-autoscaling")
+        deleted = idle_endpoints(sagemaker, client("cloudwatch"), hours, datetime.now(UTC))
+        autoscaling = client("application-autoscaling")
         for endpoint in deleted:
             delete(sagemaker, autoscaling, endpoint["endpointName"])
     metrics.add_metric(name="IdleEndpointsDeleted", unit=MetricUnit.Count, value=len(deleted))

@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from correlation import bind_correlation_id
 from errors import InvalidEventError
 from models import (
@@ -234,6 +234,6 @@ def handler(event: NormaliseEventPayload, context: LambdaContext) -> dict[str, A
     trigger = event.event or {}
     meta = meta.model_copy(update={"correlationId": correlation_id(trigger, meta.correlationId)})
     bind_correlation_id(logger, tracer, meta.correlationId)
-    request = build_request(str(workflow), trigger, boto3.client("s3"))
+    request = build_request(str(workflow), trigger, client("s3"))
     logger.info("normalised", extra={"workflow": workflow, "request": request.model_dump()})
     return {"meta": meta.model_dump(), "request": request.model_dump()}

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import PipelineError
 from models import Meta, Video, VideoRequest, parse_s3_uri
 from names import digest, resource_name
@@ -170,7 +170,7 @@ def plan(s3: Any, sagemaker: Any, execution_input: dict[str, Any], meta: Meta) -
 @pipeline_step(payload=PlanBatchPayload)
 def handler(event: PlanBatchPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {videos, rejected, empty, duplicate, request, modelUri}."""
-    result = plan(boto3.client("s3"), boto3.client("sagemaker"), event.input, event.meta)
+    result = plan(client("s3"), client("sagemaker"), event.input, event.meta)
     metrics.add_metric(name="VideosAdmitted", unit=MetricUnit.Count, value=len(result["videos"]))
     metrics.add_metric(name="VideosRejected", unit=MetricUnit.Count, value=len(result["rejected"]))
     logger.info(

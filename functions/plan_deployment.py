@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import InvalidNameError
 from instances import device_environment, is_gpu
 from models import DeploymentRequest, Meta
@@ -207,7 +207,7 @@ def plan(sagemaker: Any, request: DeploymentRequest, meta: Meta) -> dict[str, An
 @pipeline_step(payload=PlanDeploymentPayload)
 def handler(event: PlanDeploymentPayload, context: LambdaContext) -> dict[str, Any]:
     """-> plan."""
-    result = plan(boto3.client("sagemaker"), event.request, event.meta)
+    result = plan(client("sagemaker"), event.request, event.meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
     logger.info("deployment planned", extra={k: result[k] for k in ("duplicate", "endpointName")})

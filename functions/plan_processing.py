@@ -12,11 +12,11 @@ import json
 from pathlib import PurePosixPath
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import NoModelError
 from instances import device_environment
 from models import Meta, Video, VideoRequest, parse_s3_uri
@@ -191,7 +191,7 @@ def plan(
 @pipeline_step(payload=PlanProcessingPayload)
 def handler(event: PlanProcessingPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {duplicate, request, results, modelUri, sceneUri}."""
-    s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
+    s3, sagemaker = client("s3"), client("sagemaker")
     result = plan(s3, sagemaker, event.request, event.video, event.meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)

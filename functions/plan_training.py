@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from models import Dataset, Meta
 from names import MAX_TUNING_JOB_NAME, object_name
 from payloads import PlanTrainingPayload
@@ -67,7 +67,7 @@ def plan(
 def handler(event: PlanTrainingPayload, context: LambdaContext) -> dict[str, Any]:
     """-> plan."""
     meta, dataset = event.meta, event.dataset
-    result = plan(boto3.client("sagemaker"), TrainingSettings.from_env(), dataset, meta)
+    result = plan(client("sagemaker"), TrainingSettings.from_env(), dataset, meta)
     if result["duplicate"]:
         metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
         logger.info("duplicate event: job already exists", extra={"dataset": dataset.uri})

@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from models import Dataset, Meta
 from names import slug, validate_name
 from payloads import RegisterModelPayload
@@ -199,7 +199,7 @@ def register(
 @pipeline_step(payload=RegisterModelPayload)
 def handler(event: RegisterModelPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {model, metrics, hyperparameters, tuning}."""
-    s3, sagemaker = boto3.client("s3"), boto3.client("sagemaker")
+    s3, sagemaker = client("s3"), client("sagemaker")
     result = register(
         s3, sagemaker, event.trainingJobName, event.dataset, event.mode, event.tuning, event.meta
     )

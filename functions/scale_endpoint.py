@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from payloads import ScaleEndpointPayload
 from step import logger, pipeline_step
 
@@ -27,6 +27,6 @@ def scale(autoscaling: Any, scaling: dict[str, Any]) -> dict[str, Any]:
 @pipeline_step(payload=ScaleEndpointPayload)
 def handler(event: ScaleEndpointPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {resourceId, minCapacity, maxCapacity, policyArn}."""
-    result = scale(boto3.client("application-autoscaling"), event.scaling)
+    result = scale(client("application-autoscaling"), event.scaling)
     logger.info("endpoint autoscaling registered", extra=result)
     return result

@@ -20,9 +20,9 @@ import json
 import time
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from errors import InvalidEventError
 from names import digest
 from normalise_event import in_data_bucket
@@ -186,7 +186,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "hideSeconds": env_int("ADMISSION_VISIBILITY_SECONDS", 300),
     }
     result = schedule(
-        boto3.client("sqs"), boto3.client("stepfunctions"), boto3.client("s3"), settings,
+        client("sqs"), client("stepfunctions"), client("s3"), settings,
         int(time.time() * 1000),
     )  # fmt: skip
     metrics.add_metric(name="BatchesStarted", unit=MetricUnit.Count, value=len(result["started"]))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from clients import client
 from errors import NoCompletedTrainingJobError
 from payloads import SelectBestPayload
 from step import logger, pipeline_step
@@ -48,7 +48,7 @@ def pick_best(description: Mapping[str, Any]) -> dict[str, Any]:
 @pipeline_step(payload=SelectBestPayload)
 def handler(event: SelectBestPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {best}."""
-    sagemaker = boto3.client("sagemaker")
+    sagemaker = client("sagemaker")
     description = sagemaker.describe_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=event.tuningJobName
     )

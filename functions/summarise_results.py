@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import PipelineError, ResultsMissingError
 from models import parse_s3_uri
 from payloads import SummariseResultsPayload
@@ -73,7 +73,7 @@ def report(s3: Any, video: dict[str, Any]) -> dict[str, Any]:
 def handler(event: SummariseResultsPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {reports}: per video ok with summary and outputs, or not ok with error and reason
     (one call per job, not one per video)."""
-    s3 = boto3.client("s3")
+    s3 = client("s3")
     reports = [report(s3, video) for video in event.videos]
     done = sum(r["ok"] for r in reports)
     metrics.add_metric(name="VideosProcessed", unit=MetricUnit.Count, value=done)

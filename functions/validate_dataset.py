@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import DatasetInvalidError
 from models import (
     SAGEMAKER_READABLE_PREFIXES,
@@ -117,6 +117,6 @@ def validate(s3: Any, request: TrainingRequest) -> Dataset:
 @pipeline_step(payload=ValidateDatasetPayload)
 def handler(event: ValidateDatasetPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {dataset}."""
-    dataset = validate(boto3.client("s3"), event.request)
+    dataset = validate(client("s3"), event.request)
     logger.info("dataset valid", extra={"dataset": dataset.uri, "sequences": dataset.sequences})
     return {"dataset": dataset.model_dump()}

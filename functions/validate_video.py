@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-import boto3
 from aws_errors import is_missing
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from clients import client
 from errors import VideoInvalidError
 from models import S3Object, Video, VideoRequest
 from payloads import ValidateVideoPayload
@@ -104,7 +104,7 @@ def validate(s3: Any, request: VideoRequest, max_bytes: int) -> Video:
 def handler(event: ValidateVideoPayload, context: LambdaContext) -> dict[str, Any]:
     """-> {video}."""
     video = validate(
-        boto3.client("s3"), event.request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
+        client("s3"), event.request, env_int("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES)
     )
     logger.info("video valid", extra={"video": video.uri, "size": video.object.size})
     return {"video": video.model_dump()}

@@ -6,7 +6,7 @@ executions silently go missing). This module wraps `moto.events.models.Rule.send
 Step Functions targets start an execution with the event (Input / InputPath / InputTransformer
 honoured, as EventBridge does), Lambda targets invoke the handler asynchronously, and every other
 target still goes through moto. S3 notification events are made to look as AWS sends them
-(`etag`, default bus only, an id of their own). It also wraps `EventsBackend.put_events` so each event put on a
+(`etag`, default bus only, an id of their own); schedule rules match no events. It also wraps `EventsBackend.put_events` so each event put on a
 custom bus is printed and appended to a JSON-lines log, as it happens.
 """
 
@@ -168,6 +168,11 @@ def install(patches: Patches, published: PublishedEvents) -> None:
     original_send = Rule.send_to_targets
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        # moto matches a rule without a pattern to every event, so a schedule rule fired its
+        # target once per event on the bus (the batch scheduler ran ~60 times a second in a
+        # burst); on AWS a schedule rule only fires on its schedule (schedule_seam's ticker).
+        if self.scheduled_expression and not self.event_pattern.dump():
+            return
         if not self.event_pattern.matches_event(original_event):
             return
         # moto offers S3 notifications to the rules of every bus; AWS only to the default one.

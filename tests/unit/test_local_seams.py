@@ -233,3 +233,37 @@ def test_a_failed_local_delivery_is_reported_not_lost(capsys: pytest.CaptureFixt
     with mock_aws(), pytest.raises(Exception, match="nowhere"):
         eventbridge_seam.deliver("DatasetUploadedRule", {"Arn": missing}, {"detail": {}})
     assert "rule DatasetUploadedRule could not deliver to" in capsys.readouterr().err
+
+
+def test_a_schedule_rule_fires_on_its_schedule_only_not_on_every_event() -> None:
+    # moto matches a rule without a pattern to every event; a schedule rule's target then ran
+    # once per event on the bus. The seam keeps it for the ticker; pattern rules still match.
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        patches = Patches()
+        eventbridge_seam.install(patches, eventbridge_seam.PublishedEvents(echo=False))
+        try:
+            sqs, events = (boto3.client(s, region_name="us-east-1") for s in ("sqs", "events"))
+            queues = {n: sqs.create_queue(QueueName=n)["QueueUrl"] for n in ("tick", "match")}
+            rules = {
+                "tick": {"ScheduleExpression": "rate(1 minute)"},
+                "match": {"EventPattern": json.dumps({"source": ["upstream"]})},
+            }
+            for name, spec in rules.items():
+                events.put_rule(Name=name, **spec)
+                arn = sqs.get_queue_attributes(QueueUrl=queues[name], AttributeNames=["QueueArn"])
+                events.put_targets(
+                    Rule=name, Targets=[{"Id": "q", "Arn": arn["Attributes"]["QueueArn"]}]
+                )
+            events.put_events(
+                Entries=[{"Source": "upstream", "DetailType": "Thing", "Detail": "{}"}]
+            )
+            got = {
+                n: sqs.receive_message(QueueUrl=u).get("Messages", []) for n, u in queues.items()
+            }
+        finally:
+            patches.undo()
+    assert len(got["match"]) == 1
+    assert got["tick"] == []
