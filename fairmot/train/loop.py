@@ -71,7 +71,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_card(config: TrainConfig, num_ids: int) -> Any:
+def make_card(config: TrainConfig, num_ids: int, class_nID: list[int] | None = None) -> Any:
+    """The card of a new model; class_nID: identities per class of a multi-class dataset."""
     from fairmot.model import ModelCard
     from fairmot.tracking import TrackerConfig, config_to_mapping
 
@@ -89,6 +90,9 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
     }
     if config.head_conv >= 0:
         values["head_conv"] = config.head_conv
+    if class_nID is not None and len(class_nID) > 1:
+        values["num_classes"] = len(class_nID)
+        values["class_nID"] = list(class_nID)
     return ModelCard(**values)
 
 
@@ -240,7 +244,7 @@ def _setup(
             "mark != 0 and class 1); the re-ID head needs tracked people to learn from"
         )
     try:
-        card = make_card(config, int(dataset.nID))
+        card = make_card(config, int(dataset.nID), list(dataset.class_nID))
         model = build_model(card)
     except (UnknownArchError, ValueError) as error:
         raise TrainingError(str(error).splitlines()[0]) from None
