@@ -294,9 +294,10 @@ def _setup(
     )
     run.state = resume(checkpoint_dir, run.stateful, config, dist.world_size, say)
     run.started = time.monotonic() - run.state.elapsed_s
+    per_class = f" ({', '.join(map(str, card.class_nID))} per class)" if card.class_nID else ""
     say(
         f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
-        f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
+        f"{card.nID} identities{per_class}, device {device}, {dist.world_size} process(es)"
     )
     return run, card
 

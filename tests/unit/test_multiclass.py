@@ -230,3 +230,12 @@ def test_a_bad_classes_option_is_one_line() -> None:
     for text in ("1-0", "1:1", "a:b"):
         with pytest.raises(ValueError, match="--classes"):
             parse_classes(text)
+
+
+def test_validation_halves_keep_the_training_halves_numbers_per_class(two_class: Path) -> None:
+    from fairmot.train.val_loss import validation_set
+
+    trained = collect_labels(two_class, half_val=True)
+    validation = validation_set(two_class, 64, 32)
+    assert validation.class_nID == trained.class_nID and validation.num_classes == 2
+    assert validation[0]["hm"].shape[0] == 2
