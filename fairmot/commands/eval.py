@@ -25,12 +25,19 @@ def parse_classes(text: str) -> dict[int, int]:
 
 def manifest_classes(gt: Path) -> dict[int, int] | None:
     """The class map of the dataset a ground-truth path is (or is in), if its manifest has one."""
+    from pydantic import ValidationError
+
     from fairmot_contracts.manifest import MANIFEST_NAME, DatasetManifest
 
     for folder in (gt, gt.parent, gt.parent.parent, gt.parent.parent.parent):
         path = folder / MANIFEST_NAME
         if path.is_file():
-            return DatasetManifest.model_validate_json(path.read_text()).classes
+            try:
+                return DatasetManifest.model_validate_json(path.read_text()).classes
+            except ValidationError as error:
+                problem = error.errors()[0]
+                where = ".".join(str(p) for p in problem["loc"]) or "manifest"
+                raise ValueError(f"{path}: {where}: {problem['msg']}") from None
     return None
 
 

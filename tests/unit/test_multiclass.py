@@ -239,3 +239,15 @@ def test_validation_halves_keep_the_training_halves_numbers_per_class(two_class:
     validation = validation_set(two_class, 64, 32)
     assert validation.class_nID == trained.class_nID and validation.num_classes == 2
     assert validation[0]["hm"].shape[0] == 2
+
+
+def test_a_bad_class_map_in_the_gt_manifest_is_one_line(tmp_path: Path, capsys) -> None:
+    from fairmot.cli import main
+
+    (tmp_path / "gt.txt").write_text("1,1,0,0,5,5,1,1,1\n")
+    (tmp_path / "manifest.json").write_text(
+        '{"name": "d", "sequences": ["a"], "classes": {"1": 3}}'
+    )
+    assert main(["eval", str(tmp_path / "gt.txt"), str(tmp_path / "gt.txt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "classes" in err and "0..K-1" in err
