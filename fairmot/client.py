@@ -229,7 +229,8 @@ def stream_video(
                     frames += 1
                     for t in tracks:
                         x, y, w, h = (float(v) for v in t["bbox"])
-                        rows.append((number, int(t["track_id"]), x, y, w, h, float(t["score"])))
+                        score, class_id = float(t["score"]), int(t.get("class_id", 0))
+                        rows.append((number, int(t["track_id"]), x, y, w, h, score, class_id))
                     if writer is not None:
                         boxes = [
                             TrackBox(int(t["track_id"]), (x, y, x + w, y + h), float(t["score"]))

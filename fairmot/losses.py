@@ -121,6 +121,12 @@ class FairMOTLoss(nn.Module):
         num_ids = int(card.nID)
         if num_ids < 1:
             raise ValueError("the model card has nID < 1: the dataset carries no identities")
+        class_ids = list(card.class_nID) if card.class_nID is not None else [num_ids]
+        if len(class_ids) != card.num_classes or sum(class_ids) != num_ids:
+            raise ValueError(
+                f"the model card's class_nID {class_ids} must have num_classes="
+                f"{card.num_classes} entries summing to nID={num_ids}"
+            )
         self.num_ids = num_ids
         self.wh_weight = wh_weight
         self.hm_weight = hm_weight
@@ -128,29 +134,51 @@ class FairMOTLoss(nn.Module):
         self.id_loss_kind: IdLossKind = id_loss
         self.multi_loss: MultiLossKind = multi_loss
         self.emb_scale = embedding_scale(num_ids)
-        self.classifier = nn.Linear(int(card.reid_dim), num_ids)
-        if id_loss == "focal":
-            # The reference starts the focal classifier with a low prior so early losses stay small.
-            prior = 0.01
-            nn.init.normal_(self.classifier.weight, std=0.01)
-            nn.init.constant_(self.classifier.bias, -math.log((1 - prior) / prior))
+        self.classifier = nn.Linear(int(card.reid_dim), class_ids[0])
+        # Classes after the first (multi-class models): one classifier and scale each, as the
+        # reference's multi-class branch; `classifier` stays class 0's so single-class
+        # checkpoints keep their keys.
+        self.class_classifiers = nn.ModuleList(
+            nn.Linear(int(card.reid_dim), max(n, 1)) for n in class_ids[1:]
+        )
+        self.class_scales = [embedding_scale(n) for n in class_ids]
+        for classifier in self.classifiers:
+            if id_loss == "focal":
+                # The reference starts the focal classifier with a low prior so early losses
+                # stay small.
+                prior = 0.01
+                nn.init.normal_(classifier.weight, std=0.01)
+                nn.init.constant_(classifier.bias, -math.log((1 - prior) / prior))
         self.s_det = nn.Parameter(torch.tensor([S_DET_INIT]))
         self.s_id = nn.Parameter(torch.tensor([S_ID_INIT]))
 
+    @property
+    def classifiers(self) -> list[nn.Linear]:
+        """The ID classifier of each class index."""
+        return [self.classifier, *self.class_classifiers]  # type: ignore[list-item]
+
     def id_loss(self, id_map: Tensor, batch: dict[str, Tensor]) -> Tensor:
-        """Identity classification loss over the objects that carry an identity."""
+        """Identity classification loss over the objects that carry an identity: each class's
+        objects through that class's classifier, the classes' losses summed (as the reference's
+        multi-class branch)."""
         emb = gather_at(id_map, batch["ind"])
         keep = (batch["reg_mask"] > 0) & (batch["ids"] >= 0)
-        emb = emb[keep]
-        targets = batch["ids"][keep].long()
-        if emb.shape[0] == 0:
-            # Keep the graph connected (DDP needs every parameter to receive a gradient).
-            return id_map.sum() * 0.0 + sum(p.sum() for p in self.classifier.parameters()) * 0.0
-        logits = self.classifier(self.emb_scale * F.normalize(emb, dim=1))
-        if self.id_loss_kind == "ce":
-            return F.cross_entropy(logits, targets)
-        one_hot = torch.zeros_like(logits).scatter_(1, targets.view(-1, 1), 1.0)
-        return sigmoid_focal_loss(logits, one_hot) / logits.shape[0]
+        classes = batch["cls"] if "cls" in batch else torch.zeros_like(batch["ids"])
+        # Keep the graph connected (DDP needs every parameter to receive a gradient).
+        unused = sum(p.sum() for c in self.classifiers for p in c.parameters())
+        loss = id_map.sum() * 0.0 + unused * 0.0
+        for k, classifier in enumerate(self.classifiers):
+            mine = keep & (classes == k)
+            if not bool(mine.any()):
+                continue
+            logits = classifier(self.class_scales[k] * F.normalize(emb[mine], dim=1))
+            targets = batch["ids"][mine].long()
+            if self.id_loss_kind == "ce":
+                loss = loss + F.cross_entropy(logits, targets)
+            else:
+                one_hot = torch.zeros_like(logits).scatter_(1, targets.view(-1, 1), 1.0)
+                loss = loss + sigmoid_focal_loss(logits, one_hot) / logits.shape[0]
+        return loss
 
     def forward(
         self, outputs: dict[str, Tensor], batch: dict[str, Tensor]

@@ -52,6 +52,23 @@ class DatasetManifest(BaseModel):
     # artifact): the SageMaker training job gets it as its `pretrained` channel.
     pretrained: str | None = None
     auto_approve: AutoApprove | None = None
+    # Which gt.txt class values (column 8) train, and as which class index (heatmap channel,
+    # tracks' class_id): {"1": 0, "6": 1} trains pedestrians and non-motorized vehicles as two
+    # classes. None: MOT17's pedestrians only ({1: 0}), as the reference; other rows ignored.
+    classes: dict[int, int] | None = None
+
+    @field_validator("classes")
+    @classmethod
+    def _class_indices(cls, value: dict[int, int] | None) -> dict[int, int] | None:
+        """Indices must number the classes 0..K-1 (several gt values may share one index)."""
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("classes: give at least one gt class value -> class index")
+        indices = sorted(set(value.values()))
+        if indices != list(range(len(indices))):
+            raise ValueError(f"classes: indices must be 0..K-1 without gaps, got {indices}")
+        return value
 
     @field_validator("hyperparameters", mode="before")
     @classmethod

@@ -46,6 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also write per sequence scene.yaml (lines, zone, calibration) and "
         "analytics_truth.json (true counts, crossings, distances, speeds of every walker)",
     )
+    parser.add_argument(
+        "--classes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: people (default); 2: people and carts (gt class 6), with the manifest's class "
+        "map training them as classes 0 and 1",
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             name=args.name,
             progress=True,
             analytics=args.analytics,
+            classes=args.classes,
         )
         if args.recipe or args.deploy:
             training_options(out, args.recipe, args.deploy)

@@ -36,7 +36,8 @@ def read_image(path: Path) -> np.ndarray:
 
 class TrainingSet(Dataset[dict[str, np.ndarray]]):
     """Items are dicts: input (3,H,W) float32 RGB in [0,1]; hm (C,H/4,W/4); reg_mask (K,) uint8;
-    ind (K,) int64; wh (K,4) ltrb at output stride; reg (K,2); ids (K,) int64 (-1 none)."""
+    ind (K,) int64; wh (K,4) ltrb at output stride; reg (K,2); ids (K,) int64 (-1 none), numbered
+    within each object's class; cls (K,) int64 class index."""
 
     def __init__(
         self,
@@ -52,6 +53,7 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
         down_ratio: int = DOWN_RATIO,
         cache: bool = True,
         seed: int = 0,
+        class_nID: list[int] | None = None,
     ) -> None:
         if input_w % down_ratio or input_h % down_ratio:
             raise ValueError(f"input size {input_w}x{input_h} must be a multiple of {down_ratio}")
@@ -59,6 +61,10 @@ class TrainingSet(Dataset[dict[str, np.ndarray]]):
             raise DatasetError("the dataset has no training images")
         self.samples = samples
         self.nID = nID
+        # Identities per class (one ID classifier each); one class: all nID.
+        self.class_nID = class_nID if class_nID is not None else [nID]
+        if len(self.class_nID) != num_classes:
+            raise ValueError(f"class_nID has {len(self.class_nID)} classes, not {num_classes}")
         self.input_w, self.input_h = input_w, input_h
         self.augment = augment
         self.augment_config = augment_config or AugmentConfig()
@@ -154,5 +160,7 @@ def build_training_set(
         input_h,
         augment=augment,
         augment_config=augment_config,
+        num_classes=len(label_set.class_nID),
         seed=seed,
+        class_nID=label_set.class_nID,
     )

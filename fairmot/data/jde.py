@@ -4,7 +4,9 @@ A dataset is an image list (`<name>.train`, one path per line relative to a data
 each image, a `labels_with_ids` text file at the image's path with `images` replaced by
 `labels_with_ids` and the extension by `.txt` (the reference's rule). A label line is
 `class id cx/W cy/H w/W h/H`; id -1 marks a box with no identity (detection only), other ids are
-numbered from 0 within the dataset. An image without a label file has no boxes.
+numbered from 0 within the dataset. An image without a label file has no boxes. Label classes
+count from 0 (pedestrian), MOT gt classes from 1: label class c becomes gt class c + 1, so the
+MIX data's pedestrians are MOT17's class 1 and a dataset's `classes` map picks what trains.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from fairmot.data.errors import DatasetError
 from fairmot.data.prepare import Frame
 
 LABEL_COLUMNS = 6
+# labels_with_ids count classes from 0, MOT gt.txt from 1 (pedestrian: 0 -> 1).
+GT_CLASS_OFFSET = 1
 
 
 def label_path(image: Path) -> Path:
@@ -34,11 +38,12 @@ def image_size(path: Path) -> tuple[int, int]:
     return int(image.shape[1]), int(image.shape[0])
 
 
-def read_label_file(path: Path, width: int, height: int) -> np.ndarray:
-    """(N,5) rows `id x y w h` in pixels from a labels_with_ids file."""
+def read_label_file(path: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N,5) rows `id x y w h` in pixels and their (N,) MOT gt class values from a
+    labels_with_ids file."""
     if not path.is_file():
-        return np.zeros((0, 5))
-    rows = []
+        return np.zeros((0, 5)), np.zeros((0,), np.int64)
+    rows, classes = [], []
     for lineno, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
@@ -50,7 +55,10 @@ def read_label_file(path: Path, width: int, height: int) -> np.ndarray:
             raise DatasetError(
                 f"{path}:{lineno}: expected `class id cx cy w h`, got {len(values)} values"
             )
-        _, tid, cx, cy, w, h = values
+        label_class, tid, cx, cy, w, h = values
+        if label_class < 0 or label_class != int(label_class):
+            raise DatasetError(f"{path}:{lineno}: class {label_class:g} must be an integer >= 0")
+        classes.append(int(label_class) + GT_CLASS_OFFSET)
         rows.append(
             (
                 tid if tid >= 0 else -1,
@@ -60,7 +68,7 @@ def read_label_file(path: Path, width: int, height: int) -> np.ndarray:
                 h * height,
             )
         )
-    return np.asarray(rows, np.float64).reshape(-1, 5)
+    return np.asarray(rows, np.float64).reshape(-1, 5), np.asarray(classes, np.int64)
 
 
 def read_jde_list(root: Path, image_list: Path) -> list[Frame]:
@@ -73,9 +81,8 @@ def read_jde_list(root: Path, image_list: Path) -> list[Frame]:
             continue
         image = root / line.strip()
         width, height = image_size(image)
-        frames.append(
-            Frame(image, width, height, read_label_file(label_path(image), width, height))
-        )
+        boxes, classes = read_label_file(label_path(image), width, height)
+        frames.append(Frame(image, width, height, boxes, classes))
     if not frames:
         raise DatasetError(f"{image_list}: lists no images")
     return frames

@@ -2,20 +2,21 @@
 
 One label line per object: `class id cx/W cy/H w/W h/H` (class 0 = pedestrian, id -1 = no
 re-ID label). Track ids are renumbered per sequence with running offsets, so ids are unique across
-the whole dataset and `nID` counts every identity the classifier must tell apart.
+the whole dataset and `nID` counts every identity the classifier must tell apart. With several
+classes (the manifest's `classes` map: gt class value -> class index) each class numbers its own
+identities from 0, for its own ID classifier.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fairmot.data.manifest import sequence_dirs
-from fairmot.data.mot import MOTSequence, pedestrian_rows, read_sequence
-
-LABEL_CLASS = 0  # the reference writes pedestrians as class 0 in labels_with_ids
+from fairmot.data.manifest import read_manifest, sequence_dirs
+from fairmot.data.mot import DEFAULT_CLASSES, MOTSequence, read_sequence, training_rows
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class Sample:
 @dataclass(frozen=True)
 class LabelSet:
     samples: list[Sample]
-    nID: int
+    nID: int  # identities of all classes
     sequences: list[str]
+    class_nID: list[int]  # identities per class index (nID is their sum)
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,52 @@ def validation_frames(seq: MOTSequence) -> range:
     return range(seq.length // 2 + 1, seq.length + 1)
 
 
-def identity_numbers(seq: MOTSequence, frames: range, id_offset: int) -> dict[int, int]:
-    """Dataset-wide class numbers, from id_offset, of the pedestrians seen in `frames`."""
-    rows = pedestrian_rows(seq.gt)
+def identity_numbers(
+    seq: MOTSequence,
+    frames: range,
+    offsets: Sequence[int],
+    classes: Mapping[int, int] = DEFAULT_CLASSES,
+) -> dict[int, int]:
+    """gt track id -> its identity number within its class, numbered dataset-wide from that
+    class's offset (offsets[k] for class index k), for the tracks seen in `frames`.
+
+    Each class has its own identities and ID classifier (as the reference's multi-class
+    branch), so a track's number counts only the tracks of its class."""
+    rows = training_rows(seq.gt, classes)
     rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
-    track_ids = np.unique(rows[:, 1]).astype(np.int64)
     # A negative id marks a detection-only box (the JDE datasets' -1): no identity class.
-    track_ids = track_ids[track_ids >= 0]
-    return {int(t): id_offset + k for k, t in enumerate(track_ids)}
+    rows = rows[rows[:, 1] >= 0]
+    numbers: dict[int, int] = {}
+    for k, offset in enumerate(offsets):
+        values = [v for v, index in classes.items() if index == k]
+        track_ids = np.unique(rows[np.isin(rows[:, 7], values), 1]).astype(np.int64)
+        numbers.update({int(t): offset + n for n, t in enumerate(track_ids)})
+    return numbers
 
 
-def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int]) -> list[Sample]:
+def class_counts(
+    seq: MOTSequence, id_numbers: dict[int, int], classes: Mapping[int, int]
+) -> list[int]:
+    """How many of `id_numbers`' identities each class index has."""
+    counts = [0] * num_classes(classes)
+    class_of = {int(tid): classes[int(c)] for tid, c in training_rows(seq.gt, classes)[:, [1, 7]]}
+    for tid in id_numbers:
+        counts[class_of[tid]] += 1
+    return counts
+
+
+def num_classes(classes: Mapping[int, int]) -> int:
+    return max(classes.values()) + 1
+
+
+def sequence_labels(
+    seq: MOTSequence,
+    frames: range,
+    id_numbers: dict[int, int],
+    classes: Mapping[int, int] = DEFAULT_CLASSES,
+) -> list[Sample]:
     """Samples for `frames` of one sequence; tracks absent from id_numbers get id -1."""
-    rows = pedestrian_rows(seq.gt)
+    rows = training_rows(seq.gt, classes)
     rows = rows[(rows[:, 0] >= frames.start) & (rows[:, 0] < frames.stop)]
     by_frame: dict[int, list[np.ndarray]] = {}
     for row in rows:
@@ -81,9 +116,9 @@ def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int])
         frame_rows = by_frame.get(frame, [])
         width, height = seq.size(frame)
         labels = np.zeros((len(frame_rows), 6), np.float32)
-        for k, (_, tid, x, y, w, h, *_rest) in enumerate(frame_rows):
+        for k, (_, tid, x, y, w, h, _mark, gt_class, *_rest) in enumerate(frame_rows):
             labels[k] = (
-                LABEL_CLASS,
+                classes[int(gt_class)],
                 id_numbers.get(int(tid), -1),
                 (x + w / 2) / width,
                 (y + h / 2) / height,
@@ -94,19 +129,28 @@ def sequence_labels(seq: MOTSequence, frames: range, id_numbers: dict[int, int])
     return samples
 
 
+def dataset_classes(dataset_dir: str | Path) -> dict[int, int]:
+    """The manifest's class map (gt class value -> class index), or MOT17's pedestrians."""
+    manifest = read_manifest(dataset_dir)
+    return dict(manifest.classes) if manifest.classes is not None else dict(DEFAULT_CLASSES)
+
+
 def collect_labels(dataset_dir: str | Path, *, half_val: bool) -> LabelSet:
     """Labels for every training frame of every sequence the manifest names."""
+    classes = dataset_classes(dataset_dir)
     samples: list[Sample] = []
-    offset = 0
+    offsets = [0] * num_classes(classes)
     names = []
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
         frames = train_frames(seq, half_val)
-        id_numbers = identity_numbers(seq, frames, offset)
-        samples.extend(sequence_labels(seq, frames, id_numbers))
-        offset += len(id_numbers)
+        id_numbers = identity_numbers(seq, frames, offsets, classes)
+        samples.extend(sequence_labels(seq, frames, id_numbers, classes))
+        offsets = [
+            o + n for o, n in zip(offsets, class_counts(seq, id_numbers, classes), strict=True)
+        ]
         names.append(seq.name)
-    return LabelSet(samples, offset, names)
+    return LabelSet(samples, sum(offsets), names, offsets)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ A sequence directory holds `seqinfo.ini`, `img1/%06d<imExt>` and optionally `gt/
 from __future__ import annotations
 
 import configparser
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,7 +176,16 @@ def read_sequence(seq_dir: str | Path, *, check_images: bool = True) -> MOTSeque
     return seq
 
 
+# gt class value -> training class index when a dataset names none: the reference's pedestrians.
+DEFAULT_CLASSES: dict[int, int] = {PEDESTRIAN_CLASS: 0}
+
+
+def training_rows(gt: np.ndarray, classes: Mapping[int, int] = DEFAULT_CLASSES) -> np.ndarray:
+    """Rows that train: mark != 0 and a gt class value the class map names."""
+    keep = (gt[:, 6] != 0) & np.isin(gt[:, 7], list(classes))
+    return gt[keep]
+
+
 def pedestrian_rows(gt: np.ndarray) -> np.ndarray:
     """MOT16/17/20 training rule: keep rows with mark != 0 and class pedestrian."""
-    keep = (gt[:, 6] != 0) & (gt[:, 7] == PEDESTRIAN_CLASS)
-    return gt[keep]
+    return training_rows(gt, DEFAULT_CLASSES)

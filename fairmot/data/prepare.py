@@ -114,12 +114,13 @@ def add_to_manifest(out: Path, sequences: Sequence[str], name: str | None) -> Pa
 @dataclass(frozen=True)
 class Frame:
     """One image of a collection and its boxes: (N,5) rows `id x y w h` in pixels, id -1 for
-    a detection-only box."""
+    a detection-only box; `classes` (N,) their MOT gt class values (None: all pedestrians, 1)."""
 
     image: Path
     width: int
     height: int
     boxes: np.ndarray
+    classes: np.ndarray | None = None
 
 
 # Collections have no frame rate; tracking validation of them (half_val) assumes this one.
@@ -130,7 +131,7 @@ def write_collection(
     out: Path, name: str, frames: Sequence[Frame], *, link: str = "hardlink"
 ) -> str:
     """Write an image collection as sequence OUT/name in the MOT layout: seqinfo.ini,
-    img1/%06d<ext>, gt/gt.txt (mark 1, class 1, visibility 1) and sizes.txt."""
+    img1/%06d<ext>, gt/gt.txt (mark 1, the frame's classes, visibility 1) and sizes.txt."""
     if link not in LINK_MODES:
         raise ValueError(f"link must be one of {', '.join(LINK_MODES)}, got {link!r}")
     if not frames:
@@ -149,8 +150,11 @@ def write_collection(
             raise DatasetError(f"{frame.image}: missing image")
         _place(frame.image, dst / "img1" / f"{number:06d}{extensions[0]}", link)
         size_lines.append(f"{number},{frame.width},{frame.height}\n")
-        for tid, x, y, w, h in frame.boxes:
-            gt_lines.append(f"{number},{int(tid)},{x:.2f},{y:.2f},{w:.2f},{h:.2f},1,1,1\n")
+        classes = np.ones(len(frame.boxes)) if frame.classes is None else frame.classes
+        for (tid, x, y, w, h), gt_class in zip(frame.boxes, classes, strict=True):
+            gt_lines.append(
+                f"{number},{int(tid)},{x:.2f},{y:.2f},{w:.2f},{h:.2f},1,{int(gt_class)},1\n"
+            )
     (dst / "gt" / "gt.txt").write_text("".join(gt_lines))
     (dst / SIZES_NAME).write_text("".join(size_lines))
     widest = max(frames, key=lambda f: f.width * f.height)

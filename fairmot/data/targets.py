@@ -69,6 +69,8 @@ def build_targets(
     ind = np.zeros((max_objects,), np.int64)
     reg_mask = np.zeros((max_objects,), np.uint8)
     target_ids = np.full((max_objects,), -1, np.int64)
+    # Each object's class index: its ID classifier (one per class) and id numbering.
+    target_cls = np.zeros((max_objects,), np.int64)
     k = 0
     for box, tid, cls in zip(boxes_xyxy, ids, classes, strict=True):
         if k >= max_objects:
@@ -87,5 +89,14 @@ def build_targets(
         reg[k] = (cx - ix, cy - iy)
         reg_mask[k] = 1
         target_ids[k] = int(tid)
+        target_cls[k] = int(cls)
         k += 1
-    return {"hm": hm, "reg_mask": reg_mask, "ind": ind, "wh": wh, "reg": reg, "ids": target_ids}
+    return {
+        "hm": hm,
+        "reg_mask": reg_mask,
+        "ind": ind,
+        "wh": wh,
+        "reg": reg,
+        "ids": target_ids,
+        "cls": target_cls,
+    }

@@ -1,5 +1,6 @@
 """MOT Challenge evaluation: result/ground-truth files, CLEAR MOT, identity metrics and HOTA."""
 
+from fairmot.evaluation.classes import evaluate_classes
 from fairmot.evaluation.metrics import evaluate, evaluate_sequence
 from fairmot.evaluation.mot_files import (
     load_gt,
@@ -13,6 +14,7 @@ from fairmot.evaluation.report import EvalReport
 __all__ = [
     "EvalReport",
     "evaluate",
+    "evaluate_classes",
     "evaluate_sequence",
     "load_gt",
     "load_results",

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 RESULT_COLUMNS = 7  # frame, id, x, y, w, h, score
+CLASS_COLUMN = 7  # results' 8th column: the class id (-1 where a file has one class only)
+NO_CLASS = -1
 GT_COLUMNS = 9  # frame, id, x, y, w, h, mark, class, visibility
 
 
@@ -23,25 +25,40 @@ def _load_rows(path: Path) -> np.ndarray:
         raise ValueError(f"{path}: not a MOT Challenge text file ({error})") from error
 
 
-def read_mot_results(path: str | os.PathLike[str]) -> np.ndarray:
-    """Results file -> (N,7) float64 rows frame, id, x, y, w, h, score (score 1 if absent)."""
+def read_mot_results(path: str | os.PathLike[str], *, classes: bool = False) -> np.ndarray:
+    """Results file -> (N,7) float64 rows frame, id, x, y, w, h, score (score 1 if absent);
+    with `classes`, (N,8) with each row's class id last (0 where the column is -1 or absent)."""
     rows = _load_rows(Path(path))
+    columns = RESULT_COLUMNS + 1 if classes else RESULT_COLUMNS
     if rows.size == 0:
-        return np.zeros((0, RESULT_COLUMNS))
+        return np.zeros((0, columns))
     if rows.shape[1] < 6:
         raise ValueError(f"{path}: need at least 6 columns (frame,id,x,y,w,h), got {rows.shape[1]}")
     if rows.shape[1] == 6:
         rows = np.concatenate([rows, np.ones((len(rows), 1))], axis=1)
-    return rows[:, :RESULT_COLUMNS]
+    if not classes:
+        return rows[:, :RESULT_COLUMNS]
+    if rows.shape[1] == RESULT_COLUMNS:
+        rows = np.concatenate([rows, np.full((len(rows), 1), NO_CLASS)], axis=1)
+    out = rows[:, :columns].copy()
+    out[out[:, CLASS_COLUMN] == NO_CLASS, CLASS_COLUMN] = 0
+    return out
 
 
 def write_mot_results(path: str | os.PathLike[str], rows: np.ndarray) -> None:
-    """Write frame, id, x, y, w, h, score rows as MOT Challenge `frame,id,x,y,w,h,score,-1,-1,-1`."""
-    rows = np.asarray(rows, dtype=np.float64).reshape(-1, RESULT_COLUMNS)
+    """Write frame, id, x, y, w, h, score[, class id] rows as MOT Challenge
+    `frame,id,x,y,w,h,score,class,-1,-1`. The class column holds each track's class id when any
+    row's is not 0, else -1: a one-class file reads as it always has (motmetrics, MOT tools)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    rows = rows.reshape(-1, rows.shape[-1] if rows.size else RESULT_COLUMNS)
+    classes = rows[:, CLASS_COLUMN] if rows.shape[1] > RESULT_COLUMNS else np.zeros(len(rows))
+    if not np.any(classes != 0):
+        classes = np.full(len(rows), NO_CLASS)
     order = np.lexsort((rows[:, 1], rows[:, 0]))
     lines = [
-        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{r[6]:.4g},-1,-1,-1\n"
-        for r in rows[order]
+        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{r[6]:.4g},"
+        f"{int(c)},-1,-1\n"
+        for r, c in zip(rows[order], classes[order], strict=True)
     ]
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,21 +122,24 @@ def load_gt(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return found
 
 
-def load_results(path: str | os.PathLike[str], names: list[str]) -> dict[str, np.ndarray]:
-    """Results by sequence name from a file (one sequence) or a directory of <seq>.txt.
+def load_results(
+    path: str | os.PathLike[str], names: list[str], *, classes: bool = False
+) -> dict[str, np.ndarray]:
+    """Results by sequence name from a file (one sequence) or a directory of <seq>.txt (rows
+    as read_mot_results gives them, with `classes` their class ids).
 
     A single file is matched to the only sequence in `names`, or to the one named like the file.
     """
     root = Path(path)
     if root.is_file():
         if len(names) == 1:
-            return {names[0]: read_mot_results(root)}
+            return {names[0]: read_mot_results(root, classes=classes)}
         if root.stem in names:
-            return {root.stem: read_mot_results(root)}
+            return {root.stem: read_mot_results(root, classes=classes)}
         raise ValueError(
             f"{root} is one results file but the ground truth has {len(names)} sequences; "
             "pass a directory of <sequence>.txt files"
         )
     if not root.is_dir():
         raise FileNotFoundError(f"results not found: {root}")
-    return {p.stem: read_mot_results(p) for p in sorted(root.glob("*.txt"))}
+    return {p.stem: read_mot_results(p, classes=classes) for p in sorted(root.glob("*.txt"))}

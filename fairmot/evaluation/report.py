@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +32,20 @@ class EvalReport:
 
     sequences: dict[str, dict[str, float]]
     overall: dict[str, float]
+    # Multi-class results: each class's metrics over all sequences (fairmot.evaluation.classes).
+    classes: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def clean(metrics: dict[str, float]) -> dict[str, float | None]:
             return {k: (None if math.isnan(v) else v) for k, v in metrics.items()}
 
-        return {
+        out: dict[str, Any] = {
             "sequences": {name: clean(m) for name, m in self.sequences.items()},
             "overall": clean(self.overall),
         }
+        if self.classes:
+            out["classes"] = {name: clean(m) for name, m in self.classes.items()}
+        return out
 
     def save_json(self, path: str | os.PathLike[str]) -> None:
         target = Path(path)
@@ -48,8 +53,8 @@ class EvalReport:
         target.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     def table(self) -> str:
-        """A fixed-width text table, one row per sequence and an OVERALL row."""
-        rows = [*self.sequences.items(), ("OVERALL", self.overall)]
+        """A fixed-width text table, one row per sequence, per class (if several) and OVERALL."""
+        rows = [*self.sequences.items(), *self.classes.items(), ("OVERALL", self.overall)]
         width = max(len(name) for name, _ in rows)
         header = f"{'':<{width}}" + "".join(f"{h:>8}" for _, h, _ in TABLE_COLUMNS)
         lines = [header]

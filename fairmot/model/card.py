@@ -24,6 +24,9 @@ class ModelCard(pydantic.BaseModel):
     input_h: int = pydantic.Field(608, ge=32)
     down_ratio: int = 4
     nID: int = pydantic.Field(0, ge=0)
+    # Identities per class (one ID classifier each; they sum to nID) when num_classes > 1;
+    # None: one class with all nID identities (every single-class card).
+    class_nID: list[int] | None = None
     hyperparameters: dict[str, Any] = pydantic.Field(default_factory=dict)
     metrics: dict[str, float] = pydantic.Field(default_factory=dict)
     # The tracker settings the metrics were measured with (a tracker YAML file's content, see

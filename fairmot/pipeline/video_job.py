@@ -352,5 +352,5 @@ def _mot_rows(frame: int, tracks: list[Track]) -> list[MotRow]:
     rows = []
     for track in tracks:
         x, y, w, h = (float(v) for v in track.tlwh)
-        rows.append((frame, track.track_id, x, y, w, h, float(track.score)))
+        rows.append((frame, track.track_id, x, y, w, h, float(track.score), int(track.class_id)))
     return rows

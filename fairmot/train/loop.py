@@ -71,7 +71,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_card(config: TrainConfig, num_ids: int) -> Any:
+def make_card(config: TrainConfig, num_ids: int, class_nID: list[int] | None = None) -> Any:
+    """The card of a new model; class_nID: identities per class of a multi-class dataset."""
     from fairmot.model import ModelCard
     from fairmot.tracking import TrackerConfig, config_to_mapping
 
@@ -89,6 +90,9 @@ def make_card(config: TrainConfig, num_ids: int) -> Any:
     }
     if config.head_conv >= 0:
         values["head_conv"] = config.head_conv
+    if class_nID is not None and len(class_nID) > 1:
+        values["num_classes"] = len(class_nID)
+        values["class_nID"] = list(class_nID)
     return ModelCard(**values)
 
 
@@ -240,7 +244,7 @@ def _setup(
             "mark != 0 and class 1); the re-ID head needs tracked people to learn from"
         )
     try:
-        card = make_card(config, int(dataset.nID))
+        card = make_card(config, int(dataset.nID), list(dataset.class_nID))
         model = build_model(card)
     except (UnknownArchError, ValueError) as error:
         raise TrainingError(str(error).splitlines()[0]) from None
@@ -290,9 +294,10 @@ def _setup(
     )
     run.state = resume(checkpoint_dir, run.stateful, config, dist.world_size, say)
     run.started = time.monotonic() - run.state.elapsed_s
+    per_class = f" ({', '.join(map(str, card.class_nID))} per class)" if card.class_nID else ""
     say(
         f"training {card.arch} {card.input_w}x{card.input_h} on {len(dataset)} images, "
-        f"{card.nID} identities, device {device}, {dist.world_size} process(es)"
+        f"{card.nID} identities{per_class}, device {device}, {dist.world_size} process(es)"
     )
     return run, card
 

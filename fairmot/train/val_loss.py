@@ -15,7 +15,10 @@ from torch.utils.data import DataLoader
 
 from fairmot.data.labels import (
     Sample,
+    class_counts,
+    dataset_classes,
     identity_numbers,
+    num_classes,
     sequence_labels,
     train_frames,
     validation_frames,
@@ -28,15 +31,24 @@ def validation_set(dataset_dir: Path, input_w: int, input_h: int) -> Any:
     """A TrainingSet (no augmentation) over the second halves, ids numbered as in training."""
     from fairmot.data.dataset import TrainingSet
 
+    classes = dataset_classes(dataset_dir)
     samples: list[Sample] = []
-    offset = 0
+    offsets = [0] * num_classes(classes)
     for seq_dir in sequence_dirs(dataset_dir):
         seq = read_sequence(seq_dir)
         # The numbers the half_val training labels gave the first halves' identities.
-        trained = identity_numbers(seq, train_frames(seq, half_val=True), offset)
-        samples.extend(sequence_labels(seq, validation_frames(seq), trained))
-        offset += len(trained)
-    return TrainingSet(samples, offset, input_w, input_h, augment=False)
+        trained = identity_numbers(seq, train_frames(seq, half_val=True), offsets, classes)
+        samples.extend(sequence_labels(seq, validation_frames(seq), trained, classes))
+        offsets = [o + n for o, n in zip(offsets, class_counts(seq, trained, classes), strict=True)]
+    return TrainingSet(
+        samples,
+        sum(offsets),
+        input_w,
+        input_h,
+        augment=False,
+        num_classes=len(offsets),
+        class_nID=offsets,
+    )
 
 
 @torch.no_grad()

@@ -119,16 +119,19 @@ def evaluate_model(
     track_buffer: int = 30,
     log: Callable[[str], Any] = print,
     progress: bool = True,
+    classes: dict[int, int] | None = None,
 ) -> QualityReport:
     """Detect and track every frame of each sequence; score detections, re-ID and tracks.
 
-    loaded is a fairmot.model.LoadedModel (network + card).
+    loaded is a fairmot.model.LoadedModel (network + card); classes is the dataset's class map
+    (gt class value -> class id; None: pedestrians): with several classes, detections count
+    against every class's boxes and tracks are scored per class, pooled.
     """
     from tqdm import tqdm
 
     from fairmot.data.dataset import read_image
-    from fairmot.data.mot import pedestrian_rows
-    from fairmot.evaluation import evaluate
+    from fairmot.data.mot import DEFAULT_CLASSES, training_rows
+    from fairmot.evaluation import evaluate, evaluate_classes
     from fairmot.pipeline import FramePipeline
     from fairmot.tracking import TrackerConfig
 
@@ -149,7 +152,7 @@ def evaluate_model(
     for seq in sequences:
         gt = np.asarray(seq.gt, dtype=np.float64)
         gts[seq.name] = gt
-        people = pedestrian_rows(gt)
+        people = training_rows(gt, classes or DEFAULT_CLASSES)
         tracker = pipeline.new_tracker(seq.frame_rate)
         rows: list[list[float]] = []
         emb_list, id_list, frame_list = [], [], []
@@ -172,9 +175,9 @@ def evaluate_model(
                     frame_list.append(frame)
                 for track in pipeline.update(tracker, dets):
                     x, y, w, h = (float(v) for v in track.tlwh)
-                    rows.append([frame, track.track_id, x, y, w, h, track.score])
+                    rows.append([frame, track.track_id, x, y, w, h, track.score, track.class_id])
             bar.update(len(chunk))
-        results[seq.name] = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+        results[seq.name] = np.asarray(rows, dtype=np.float64).reshape(-1, 8)
         if emb_list:
             top1, queries = reid_top1(
                 np.stack(emb_list), np.asarray(id_list), np.asarray(frame_list)
@@ -183,7 +186,10 @@ def evaluate_model(
                 reid_hits += top1 * queries
                 reid_queries += queries
     bar.close()
-    overall = evaluate(results, gts).overall
+    if classes is not None and len(set(classes.values())) > 1:
+        overall = evaluate_classes(results, gts, classes).overall
+    else:
+        overall = evaluate(results, gts).overall
     report = QualityReport(
         precision=true_pos / num_det if num_det else 0.0,
         recall=true_pos / num_gt if num_gt else 0.0,
@@ -213,6 +219,7 @@ def track_validation_halves(
 ) -> dict[str, float]:
     """val_* metrics of a half_val job: track the second half of every sequence."""
     from fairmot.data import validation_sequences
+    from fairmot.data.labels import dataset_classes
     from fairmot.model import LoadedModel
 
     loaded = LoadedModel(model=model.eval(), card=card)
@@ -223,5 +230,6 @@ def track_validation_halves(
         conf_thres=config.conf_thres,
         track_buffer=config.track_buffer,
         log=log,
+        classes=dataset_classes(dataset_dir),
     )
     return report.as_metrics("val_")

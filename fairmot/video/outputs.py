@@ -28,8 +28,8 @@ OUTPUT_NAMES = (ANNOTATED_VIDEO, TRACKS_MOT, TRACKS_JSON, SUMMARY_JSON)
 STAGING_PREFIX = ".partial-"
 PARTIAL_SUFFIX = ".partial"  # a JSON file being written (write_json_atomic)
 
-# One reported track in one frame: frame (from 1), track id, x, y, w, h, score.
-MotRow = tuple[int, int, float, float, float, float, float]
+# One reported track in one frame: frame (from 1), track id, x, y, w, h, score, class id.
+MotRow = tuple[int, int, float, float, float, float, float, int]
 
 
 @dataclass
@@ -180,8 +180,8 @@ def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
 def track_record(
     track_id: int, tlwh: Sequence[float], score: float, class_id: int | None = None
 ) -> dict[str, Any]:
-    """One reported track as tracks.json and the endpoint's answers write it; the endpoint's
-    carry the track's class (tracks.json rows, read back from tracks.txt, hold none yet)."""
+    """One reported track as tracks.json and the endpoint's answers write it, with its class
+    when known."""
     record: dict[str, Any] = {
         "track_id": int(track_id),
         "bbox": [round(float(v), 2) for v in tlwh],
@@ -196,8 +196,10 @@ def tracks_json(summary: VideoSummary, rows: Sequence[MotRow]) -> dict[str, Any]
     """tracks.json: per frame (numbered as tracks.txt: from 1 in the source video) the reported
     tracks, [x, y, w, h] boxes."""
     per_frame: list[list[dict[str, Any]]] = [[] for _ in range(summary.frames)]
-    for frame, track_id, x, y, w, h, score in rows:
-        per_frame[frame - summary.first_frame].append(track_record(track_id, (x, y, w, h), score))
+    for frame, track_id, x, y, w, h, score, class_id in rows:
+        per_frame[frame - summary.first_frame].append(
+            track_record(track_id, (x, y, w, h), score, class_id)
+        )
     return {
         "video": summary.video,
         "fps": summary.source_fps,
@@ -223,7 +225,7 @@ def write_results(
 
     from fairmot.evaluation import write_mot_results
 
-    write_mot_results(outputs.path(TRACKS_MOT), np.asarray(rows, dtype=np.float64).reshape(-1, 7))
+    write_mot_results(outputs.path(TRACKS_MOT), np.asarray(rows, dtype=np.float64).reshape(-1, 8))
     write_json(outputs.path(TRACKS_JSON), tracks_json(summary, rows))
     staged = [p.name for p in outputs.path(SUMMARY_JSON).parent.iterdir()]
     summary.outputs = [name for name in OUTPUT_NAMES if name in staged or name == SUMMARY_JSON]

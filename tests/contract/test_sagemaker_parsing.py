@@ -310,7 +310,7 @@ class ScriptedEndpoint:
             return Answer({"stream_id": request["stream_id"], "closed": True, "frames": []})
         count = len(request["frame_data"]) if isinstance(request["frame_data"], list) else 1
         first = request["frame_id"]
-        track = {"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9}
+        track = {"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9, "class_id": 1}
         frames = [{"frame_id": first + i, "tracks": [track]} for i in range(count)]
         return Answer({"stream_id": request["stream_id"], "frames": frames})
 
@@ -338,7 +338,9 @@ def test_streamed_video_results_have_the_processing_job_files(tmp_path: Path) ->
     assert rows[:, 0].tolist() == [1, 2, 3, 4, 5] and set(rows[:, 1]) == {7}
     frames = json.loads((out / "tracks.json").read_text())["frames"]
     assert [f["frame"] for f in frames] == [1, 2, 3, 4, 5]
-    assert frames[0]["tracks"] == [{"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9}]
+    track = {"track_id": 7, "bbox": [4.0, 6.0, 10.0, 20.0], "score": 0.9, "class_id": 1}
+    assert frames[0]["tracks"] == [track]  # the endpoint's class travels to both files
+    assert read_mot_results(out / "tracks.txt", classes=True)[:, 7].tolist() == [1] * 5
 
 
 def test_a_failed_rank_fails_the_job_though_its_stopped_peers_exit_143(

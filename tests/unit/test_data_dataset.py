@@ -26,6 +26,7 @@ def test_items_have_the_documented_layout(synth_dir):
         "wh": (500, 4),
         "reg": (500, 2),
         "ids": (500,),
+        "cls": (500,),
     }
     assert (
         item["input"].dtype == np.float32 and 0 <= item["input"].min() <= item["input"].max() <= 1

@@ -39,6 +39,7 @@ def test_one_box_target_layout():
         "wh": "float32",
         "reg": "float32",
         "ids": "int64",
+        "cls": "int64",
     }
 
 

@@ -45,10 +45,17 @@ class Placement:
 class Crowd:
     """Simulates walkers frame by frame; deterministic for a given generator."""
 
-    def __init__(self, rng: np.random.Generator, scene: Scene, fps: float, density: float) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        scene: Scene,
+        fps: float,
+        density: float,
+        first_identity: int = 0,
+    ) -> None:
         self.rng, self.scene, self.fps, self.density = rng, scene, fps, density
         self.walkers: list[Walker] = []
-        self.next_identity = 0
+        self.next_identity = first_identity
         for _ in range(round(density)):
             self._spawn(inside=True)
 

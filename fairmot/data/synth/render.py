@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from fairmot.data.synth.background import Occluder, draw_occluder
+from fairmot.data.synth.carts import MixedPool
 from fairmot.data.synth.figures import REF_HEIGHT, AppearancePool
 from fairmot.data.synth.motion import Placement
 
@@ -37,7 +38,7 @@ def render_frame(
     background: np.ndarray,
     occluders: list[Occluder],
     figures: list[Placement],
-    pool: AppearancePool,
+    pool: AppearancePool | MixedPool,
 ) -> tuple[np.ndarray, list[Visible]]:
     frame = background.copy()
     H, W = frame.shape[:2]
