@@ -155,7 +155,7 @@ class FairMOTLoss(nn.Module):
     @property
     def classifiers(self) -> list[nn.Linear]:
         """The ID classifier of each class index."""
-        return [self.classifier, *self.class_classifiers]  # type: ignore[list-item]
+        return [self.classifier, *self.class_classifiers]
 
     def id_loss(self, id_map: Tensor, batch: dict[str, Tensor]) -> Tensor:
         """Identity classification loss over the objects that carry an identity: each class's

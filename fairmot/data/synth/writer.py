@@ -66,13 +66,14 @@ def write_sequence(
     scene = make_scene(scene_rng, width, height)
     background = make_background(scene_rng, scene)
     occluders = make_occluders(scene_rng, scene, int(scene_rng.integers(1, 4)))
-    pool: AppearancePool | MixedPool = AppearancePool(look_rng)
+    people = AppearancePool(look_rng)
+    pool: AppearancePool | MixedPool = people
     crowd = Crowd(crowd_rng, scene, fps, density)
     crowds = [crowd]
     if classes == 2:
         # Spawned after the people's generators: a one-class sequence draws exactly as before.
         cart_rng, cart_look_rng = rng.spawn(2)
-        pool = MixedPool(pool, CartPool(cart_look_rng))
+        pool = MixedPool(people, CartPool(cart_look_rng))
         cart_density = max(1.0, CART_DENSITY * density)
         crowds.append(Crowd(cart_rng, scene, fps, cart_density, CART_IDENTITY_BASE))
     (seq_dir / "img1").mkdir(parents=True, exist_ok=True)
