@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from fairmot.local.seam import Patches, environment
+from fairmot.local.seam import Patches, environment, guard_environ_copies
 
 DEFAULT_TIMEOUT_S = 3  # Lambda's default function timeout
 TIMEOUT_ERROR = "Sandbox.Timedout"  # the error name Lambda gives a function past its Timeout
@@ -188,6 +188,8 @@ def _run_with_timeout(
 def install(patches: Patches) -> None:
     """Patch moto's Docker-less Lambda backend to run registered handlers."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    guard_environ_copies(patches)  # the handlers' variables come and go in os.environ
 
     def invoke(
         self: Any,

@@ -83,8 +83,28 @@ def environ_snapshot() -> dict[str, str]:
     keys, then each value: a Lambda invocation ending in between (its variables put back by
     environment()) made it raise KeyError('AWS_LAMBDA_FUNCTION_NAME') while a job or an endpoint
     started. The mapping's own dict is copied in one step under the GIL instead."""
-    data: dict[bytes, bytes] = os.environ._data.copy()  # type: ignore[attr-defined]
-    return {os.fsdecode(key): os.fsdecode(value) for key, value in data.items()}
+    return _snapshot(os.environ)
+
+
+def guard_environ_copies(patches: Patches) -> None:
+    """Make os.environ's copy(), items() and values() snapshots taken in one step.
+
+    Local mode sets and removes each Lambda's variables in this one process while other threads
+    make boto3 clients, and botocore does both (`os.environ.copy()` for the instance-metadata
+    fetcher, `os.environ.items()` for proxies): a key removed between reading the keys and
+    their values raised KeyError inside moto's state-machine tasks, failing a whole batch
+    execution (States.Runtime, 'AWS_LAMBDA_FUNCTION_NAME'). One process per function, as AWS
+    has, would need no guard.
+    """
+    environ_type = type(os.environ)  # os._Environ: os.environb is one too
+    patches.patch_attribute(environ_type, "copy", _snapshot)
+    patches.patch_attribute(environ_type, "items", lambda self: _snapshot(self).items())
+    patches.patch_attribute(environ_type, "values", lambda self: _snapshot(self).values())
+
+
+def _snapshot(environ: Any) -> dict[Any, Any]:
+    data = environ._data.copy()  # one C-level copy: no key can go missing half-way
+    return {environ.decodekey(key): environ.decodevalue(value) for key, value in data.items()}
 
 
 _install_lock = threading.Lock()

@@ -267,3 +267,48 @@ def test_a_schedule_rule_fires_on_its_schedule_only_not_on_every_event() -> None
             patches.undo()
     assert len(got["match"]) == 1
     assert got["tick"] == []
+
+
+def _copies_fail_while_a_key_comes_and_goes(seconds: float) -> int:
+    """KeyErrors from os.environ.copy()/.items() while another thread sets and removes a key."""
+    import os
+    import threading
+    import time
+
+    stop, failures = threading.Event(), [0]
+
+    def churn() -> None:
+        while not stop.is_set():
+            os.environ["FAIRMOT_TEST_CHURN"] = "1"
+            os.environ.pop("FAIRMOT_TEST_CHURN", None)
+
+    worker = threading.Thread(target=churn)
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows at once
+    worker.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for take in (lambda: os.environ.copy(), lambda: dict(os.environ.items())):
+                try:
+                    take()
+                except KeyError:
+                    failures[0] += 1
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(old_interval)
+    return failures[0]
+
+
+def test_environ_copies_survive_a_lambda_variable_removed_meanwhile() -> None:
+    # botocore copies os.environ while it makes a client (moto's state-machine tasks make one
+    # per task); a Lambda's variables removed meanwhile failed a batch with KeyError.
+    from fairmot.local.seam import guard_environ_copies
+
+    patches = Patches()
+    guard_environ_copies(patches)
+    try:
+        assert _copies_fail_while_a_key_comes_and_goes(1.0) == 0
+    finally:
+        patches.undo()
