@@ -95,7 +95,7 @@ def test_a_burst_of_200_uploads_runs_in_few_jobs_within_the_quota(
     keys = [f"videos/burst/cam{n:03d}.mp4" for n in range(200)]
     for key in keys:
         s3.put_object(Bucket=batched.stack.bucket, Key=key, Body=short_video)
-    events = results_events(batched, expected=200, timeout_s=240)
+    events = results_events(batched, expected=200, timeout_s=600)
     assert [e["detail-type"] for e in events if e["detail-type"] != "Video Processed"] == []
     videos = Counter(e["detail"]["video"] for e in events)
     assert videos == Counter(f"s3://{batched.stack.bucket}/{key}" for key in keys)  # once each
