@@ -10,6 +10,7 @@ tests and the demo (boto3 in this process is intercepted); server mode (Threaded
 from __future__ import annotations
 
 import copy
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -33,8 +34,28 @@ from fairmot.local.deployer import REGION, DeployedStack, Deployer
 from fairmot.local.endpoint_seam import LocalEndpoints, free_port
 from fairmot.local.sagemaker_jobs import terminate_running
 from fairmot.local.sagemaker_seam import JobSettings, LocalSageMaker
+from fairmot.local.sam import load_template
 from fairmot.local.schedule_seam import ScheduleTicker, scaled_windows
 from fairmot.local.seam import Patches, check_moto_version, environment
+
+# A local endpoint starts a real `serve` process (seconds to a minute on a loaded machine) while
+# the deploy workflow's polls come 1/wait_scale times faster than on AWS: the poll budget must
+# still cover this much real time.
+LOCAL_ENDPOINT_BUDGET_S = 600.0
+
+
+def local_parameters(template: Path, given: dict[str, str], scale: float) -> dict[str, str]:
+    """`given`, with waits scaled (scaled_windows) and, unless given, enough endpoint polls for
+    LOCAL_ENDPOINT_BUDGET_S of real time at the scaled poll interval."""
+    parameters = scaled_windows(template, given, scale)
+    defaults = load_template(template).get("Parameters", {})
+    if "EndpointMaxPolls" not in given and "EndpointPollSeconds" in defaults:
+        poll_s = float(given.get("EndpointPollSeconds", defaults["EndpointPollSeconds"]["Default"]))
+        needed = math.ceil(LOCAL_ENDPOINT_BUDGET_S / max(poll_s * scale, 1e-3))
+        default = int(defaults.get("EndpointMaxPolls", {}).get("Default", 0))
+        parameters["EndpointMaxPolls"] = str(max(default, needed))
+    return parameters
+
 
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -112,7 +133,7 @@ class LocalAws:
                 self.settings.template,
                 self.client,
                 stack_name=self.settings.stack_name,
-                parameters=scaled_windows(
+                parameters=local_parameters(
                     self.settings.template, self.settings.parameters, self.settings.wait_scale
                 ),
                 extra_environment={

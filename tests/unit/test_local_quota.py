@@ -50,3 +50,15 @@ def test_schedule_rates_and_windows_scale_like_wait_states() -> None:
     assert scaled_windows(REPO / "template.yaml", {"BatchWindowSeconds": "7"}, 0.01) == {
         "BatchWindowSeconds": "7"
     }
+
+
+def test_local_endpoint_polls_cover_a_real_server_start_at_any_wait_scale() -> None:
+    # Polls come 1/scale times faster locally, but a local endpoint starts in real seconds: 120
+    # polls of 0.3 s (36 s) ran out while a loaded machine still started the update's server.
+    from fairmot.local.stack import LOCAL_ENDPOINT_BUDGET_S, local_parameters
+
+    template = REPO / "template.yaml"
+    for scale in (0.01, 0.1, 1.0):
+        polls = int(local_parameters(template, {}, scale)["EndpointMaxPolls"])
+        assert polls * 30 * scale >= LOCAL_ENDPOINT_BUDGET_S and polls >= 120
+    assert local_parameters(template, {"EndpointMaxPolls": "5"}, 0.01)["EndpointMaxPolls"] == "5"
