@@ -1,6 +1,7 @@
 """Cost matrices and thresholded assignment."""
 
 import numpy as np
+import pytest
 
 from fairmot.tracking import KalmanFilter
 from fairmot.tracking.matching import (
@@ -92,9 +93,12 @@ def test_pair_linear_assignment_equals_the_dense_one_on_the_listed_pairs():
             np.testing.assert_array_equal(got, want)
 
 
-def test_overlapping_pairs_are_the_nonzero_entries_of_the_iou_matrix():
+@pytest.mark.parametrize("dense_pairs", [0, 10**9], ids=["sweep", "dense"])
+def test_overlapping_pairs_are_the_nonzero_entries_of_the_iou_matrix(dense_pairs, monkeypatch):
+    from fairmot.tracking import matching
     from fairmot.tracking.matching import iou_matrix, overlapping_pairs
 
+    monkeypatch.setattr(matching, "DENSE_PAIRS", dense_pairs)
     rng = np.random.default_rng(1)
     for _ in range(200):
         n, m = rng.integers(0, 30, 2)
