@@ -19,15 +19,20 @@ def iou_matrix(boxes_a: Array, boxes_b: Array) -> Array:
     b = np.asarray(boxes_b, np.float64)
     if a.shape[0] == 0 or b.shape[0] == 0:
         return np.zeros((a.shape[0], b.shape[0]))
-    ix1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    iy1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    ix2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    iy2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    across, down = _axis_overlaps(a, b)
+    inter = np.clip(across, 0, None) * np.clip(down, 0, None)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _axis_overlaps(a: Array, b: Array) -> tuple[Array, Array]:
+    """(N,M) overlap lengths of xyxy boxes a[i], b[j] along x and along y (negative: apart).
+    One array per axis: numpy's inner loops run along M, not along a length-2 axis."""
+    across = np.minimum(a[:, 2:3], b[:, 2]) - np.maximum(a[:, 0:1], b[:, 0])
+    down = np.minimum(a[:, 3:4], b[:, 3]) - np.maximum(a[:, 1:2], b[:, 1])
+    return across, down
 
 
 def iou_distance(boxes_a: Array, boxes_b: Array) -> Array:
@@ -184,9 +189,7 @@ def overlapping_pairs(boxes_a: Array, boxes_b: Array) -> tuple[IntArray, IntArra
     size_a = a[:, 2:] - a[:, :2]
     size_b = b[:, 2:] - b[:, :2]
     if a.shape[0] * b.shape[0] <= DENSE_PAIRS:
-        # One (N,M) array per axis: numpy's inner loops run along M, not along a length-2 axis.
-        across = np.minimum(a[:, 2:3], b[:, 2]) - np.maximum(a[:, 0:1], b[:, 0])
-        down = np.minimum(a[:, 3:4], b[:, 3]) - np.maximum(a[:, 1:2], b[:, 1])
+        across, down = _axis_overlaps(a, b)
         rows, cols = np.nonzero((across > 0) & (down > 0))
         overlap = np.stack([across[rows, cols], down[rows, cols]], axis=1)
     else:
