@@ -60,7 +60,7 @@ def estimate_camera_motion(previous: np.ndarray, current: np.ndarray) -> Warp:
         return identity()
     moved, status, _ = cv2.calcOpticalFlowPyrLK(
         grey[0], grey[1], corners, None, winSize=LK_WINDOW, maxLevel=LK_LEVELS
-    )  # type: ignore[call-overload]
+    )  # type: ignore[call-overload, unused-ignore]  # stubs differ by version
     found = status.ravel() == 1
     if found.sum() < MIN_POINTS:
         return identity()
