@@ -156,7 +156,7 @@ def load(
     *,
     backend: str = "auto",
     device: str = "auto",
-    tracker: TrackerConfig | FairByteConfig | None = None,
+    tracker: str | Path | TrackerConfig | FairByteConfig | None = None,
     conf_thres: float | None = None,
     batch_size: int = 4,
     threads: int | None = None,
@@ -164,9 +164,10 @@ def load(
     """Load a model (model dir, model.tar.gz, .pt/.pth or .onnx) for tracking.
 
     `backend`: auto (onnxruntime for .onnx and, where installed, on CPUs; else torch), torch or
-    onnxruntime. `device`: auto (CUDA if present), cpu, cuda, cuda:1... `tracker`: association
-    settings (defaults: the reference's). `conf_thres`: detection threshold (default: the model
-    card's, else 0.4). Raises fairmot.backends.BackendError or fairmot.model.ArtifactError.
+    onnxruntime. `device`: auto (CUDA if present), cpu, cuda, cuda:1... `tracker`: a tracker
+    name (fairbyte, fairmot), YAML path or config (default: the one the model card was
+    validated with, else fairbyte). `conf_thres`: detection threshold (default: the card's, else
+    0.4; fairbyte then also sees BYTE's low band below it, a given value is its floor). Raises fairmot.backends.BackendError or fairmot.model.ArtifactError.
     """
     import fairmot
     from fairmot.backends import load_network

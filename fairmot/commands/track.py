@@ -76,7 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--tracker",
         default=None,
-        help="tracker name (fairmot, fairbyte) or YAML file (default: fairmot, the reference)",
+        help="tracker name (fairbyte, fairmot: the reference) or YAML file "
+        "(default: the tracker the model card was validated with, else fairbyte)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.tracks == 0:
         print(
             f"fairmot track: no tracks in {summary.frames} frames: the model detected nobody "
-            f"above conf_thres {pipeline.conf_thres:g}. An untrained or undertrained model "
+            f"above {pipeline.decode_thres:g}. An untrained or undertrained model "
             "does this (check its loss curve), or the people are much smaller or larger than "
             "in its training data; try a lower --conf-thres",
             file=sys.stderr,

@@ -22,6 +22,7 @@ from fairmot.tracking import (
     FairByteConfig,
     Track,
     TrackerConfig,
+    config_from_mapping,
     create_tracker,
     load_tracker_config,
 )
@@ -75,7 +76,11 @@ class FramePipeline:
 
     `loaded` is a fairmot.model.LoadedModel (run by torch on `device`, in `channels_last` on
     CPUs by default) or any fairmot.backends.Network (onnxruntime, fp16 torch, ...).
-    `conf_thres` defaults to the one the model was trained with (its card), else 0.4.
+    `tracker_config`: a tracker name, YAML path or config (fairmot.tracking.create_tracker);
+    by default the tracker the model's card was validated with, else the default `fairbyte`.
+    `conf_thres`: the detection threshold. The reference `fairmot` tracker keeps detections
+    above it (default: the card's, else 0.4); for `fairbyte` a given value is the floor of what
+    is decoded, and by default it decodes down to BYTE's low band (`low_thres`).
     `batch_size` frames go through the network in one forward pass.
     """
 
@@ -105,13 +110,13 @@ class FramePipeline:
         self.batch_size = batch_size
         self.conf_thres = conf_thres if conf_thres is not None else card_conf_thres(self.card)
         self.output_filter = output_filter or OutputFilter()
-        # A tracker name, YAML path or config (fairmot.tracking.create_tracker); the reference
-        # `fairmot` tracker by default.
-        self.tracker_config = self._settings(tracker_config or TrackerConfig())
-        if isinstance(self.tracker_config, TrackerConfig):
+        self.tracker_config = self._settings(
+            tracker_config if tracker_config is not None else card_tracker(self.card)
+        )
+        if isinstance(self.tracker_config, TrackerConfig) or conf_thres is not None:
             self.decode_thres = self.conf_thres
         else:
-            # BYTE's low band lies below conf_thres: decode down to it.
+            # BYTE's low band lies below the card's threshold: decode down to it.
             self.decode_thres = min(self.conf_thres, self.tracker_config.low_thres)
         self.input_size = (self.card.input_w, self.card.input_h)
 
@@ -225,6 +230,15 @@ class FramePipeline:
         from fairmot.pipeline.video_job import track_stream
 
         return track_stream(self, open_clip(source, start, frames), first_frame_id=start + 1)
+
+
+def card_tracker(card: object) -> TrackerConfig | FairByteConfig:
+    """The tracker a model card was validated with (its metrics were measured with it), else
+    the default tracker (cards written before the tracker was recorded)."""
+    recorded = getattr(card, "tracker", None)
+    if recorded is None:
+        return load_tracker_config()
+    return config_from_mapping(recorded, "model card tracker")
 
 
 def card_conf_thres(card: object) -> float:

@@ -74,7 +74,8 @@ def seed_everything(seed: int) -> None:
 def make_card(config: TrainConfig, num_ids: int, class_nID: list[int] | None = None) -> Any:
     """The card of a new model; class_nID: identities per class of a multi-class dataset."""
     from fairmot.model import ModelCard
-    from fairmot.tracking import TrackerConfig, config_to_mapping
+    from fairmot.tracking import config_to_mapping
+    from fairmot.train.validate import validation_tracker
 
     values: dict[str, Any] = {
         "arch": config.arch,
@@ -84,9 +85,7 @@ def make_card(config: TrainConfig, num_ids: int, class_nID: list[int] | None = N
         "nID": num_ids,
         "hyperparameters": config.as_strings(),
         # What the job's validation tracks with (fairmot.train.validate.evaluate_model).
-        "tracker": config_to_mapping(
-            TrackerConfig(conf_thres=config.conf_thres, track_buffer=config.track_buffer)
-        ),
+        "tracker": config_to_mapping(validation_tracker(config.track_buffer)),
     }
     if config.head_conv >= 0:
         values["head_conv"] = config.head_conv

@@ -11,10 +11,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+if TYPE_CHECKING:
+    from fairmot.tracking import FairByteConfig
 
 # A detection counts as a hit when it overlaps a ground-truth box by IoU >= 0.5 (PASCAL/MOT).
 IOU_MATCH = 0.5
@@ -110,19 +113,29 @@ def reid_top1(embeddings: np.ndarray, ids: np.ndarray, frames: np.ndarray) -> tu
     return float(correct[answerable].mean()), queries
 
 
+def validation_tracker(track_buffer: int) -> FairByteConfig:
+    """The tracker a training job validates with and records in the model card: fairbyte (the
+    default, configs/fairbyte.yaml), keeping lost tracks `track_buffer` frames."""
+    from fairmot.tracking import FairByteConfig
+
+    return FairByteConfig(track_buffer=track_buffer)
+
+
 def evaluate_model(
     loaded: Any,
     sequences: Sequence[SequenceLike],
     *,
     device: Any = "cpu",
     conf_thres: float | None = None,
-    track_buffer: int = 30,
     log: Callable[[str], Any] = print,
     progress: bool = True,
     classes: dict[int, int] | None = None,
 ) -> QualityReport:
     """Detect and track every frame of each sequence; score detections, re-ID and tracks.
 
+    Tracks come from the tracker a deployed model uses: its card's (FramePipeline). Detection
+    precision and recall count the detections at or above the detection threshold (the card's
+    unless `conf_thres` is given), not BYTE's low band the tracker also sees.
     loaded is a fairmot.model.LoadedModel (network + card); classes is the dataset's class map
     (gt class value -> class id; None: pedestrians): with several classes, detections count
     against every class's boxes and tracks are scored per class, pooled.
@@ -133,14 +146,9 @@ def evaluate_model(
     from fairmot.data.mot import DEFAULT_CLASSES, training_rows
     from fairmot.evaluation import evaluate, evaluate_classes
     from fairmot.pipeline import FramePipeline
-    from fairmot.tracking import TrackerConfig
 
     pipeline = FramePipeline(
-        loaded,
-        device=device,
-        conf_thres=conf_thres,
-        batch_size=VALIDATION_BATCH,
-        tracker_config=TrackerConfig(track_buffer=track_buffer),
+        loaded, device=device, conf_thres=conf_thres, batch_size=VALIDATION_BATCH
     )
     true_pos = num_det = num_gt = 0
     reid_hits = 0.0
@@ -165,12 +173,13 @@ def evaluate_model(
                 frame_gt = people[people[:, 0] == frame]
                 gt_boxes = frame_gt[:, 2:6].copy()
                 gt_boxes[:, 2:] += gt_boxes[:, :2]
-                pairs = match_to_gt(dets.boxes, gt_boxes)
+                shipped = dets.select(dets.scores > pipeline.conf_thres)
+                pairs = match_to_gt(shipped.boxes, gt_boxes)
                 true_pos += len(pairs)
-                num_det += len(dets)
+                num_det += len(shipped)
                 num_gt += len(frame_gt)
                 for d, g in pairs:
-                    emb_list.append(dets.embeddings[d])
+                    emb_list.append(shipped.embeddings[d])
                     id_list.append(int(frame_gt[g, 1]))
                     frame_list.append(frame)
                 for track in pipeline.update(tracker, dets):
@@ -227,8 +236,6 @@ def track_validation_halves(
         loaded,
         validation_sequences(dataset_dir),
         device=device,
-        conf_thres=config.conf_thres,
-        track_buffer=config.track_buffer,
         log=log,
         classes=dataset_classes(dataset_dir),
     )

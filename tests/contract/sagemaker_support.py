@@ -17,6 +17,9 @@ import cv2
 
 BIN = Path(sys.executable).parent
 # A tiny lite model that still tracks the synthetic people: small input, a few quick epochs.
+# FAIRMOT_TRACKER of the test `serve` process (conftest.serve_url).
+SERVE_TRACKER = "fairmot"
+
 TINY_HYPERPARAMETERS = {
     "arch": "lite",
     "input_w": "160",

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import cv2
 import pytest
-from sagemaker_support import BIN, free_port, opt_ml_env
+from sagemaker_support import BIN, SERVE_TRACKER, free_port, opt_ml_env
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def expected(model_dir: Path, tiny_dataset: Path) -> list[list[int]]:
     from fairmot.model import load_artifact
     from fairmot.pipeline import FramePipeline
 
-    pipeline = FramePipeline(load_artifact(model_dir), batch_size=4)
+    pipeline = FramePipeline(load_artifact(model_dir), batch_size=4, tracker_config=SERVE_TRACKER)
     frames = [cv2.imread(str(p)) for p in frame_files(tiny_dataset)]
     tracks = pipeline.track_frames(frames, pipeline.new_tracker(30))
     return [sorted(t.track_id for t in per_frame) for per_frame in tracks]

@@ -76,7 +76,7 @@ def test_batched_detection_equals_frame_by_frame_and_maps_to_each_frames_pixels(
         assert len(a) > 0
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
-        assert (a.scores > CONF).all()
+        assert (a.scores > pipeline.decode_thres).all()
         assert a.embeddings.shape == (len(a), loaded.card.reid_dim)
     # 2x upscaled frames: the letterbox scale is 0.5, so the 24x48 input-px boxes become 48x96,
     # also those crossing the frame's border (boxes are amodal, not clipped).

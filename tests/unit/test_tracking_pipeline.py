@@ -31,19 +31,35 @@ def loaded() -> LoadedModel:
     return LoadedModel(model=build_model(card).eval(), card=card)
 
 
-def test_the_pipeline_runs_the_reference_tracker_at_the_cards_threshold_by_default(loaded):
+def test_a_card_without_a_recorded_tracker_gets_fairbyte_decoding_down_to_its_low_band(loaded):
     pipeline = FramePipeline(loaded)
+    assert pipeline.tracker_config == FairByteConfig()
+    assert pipeline.conf_thres == 0.5
+    assert pipeline.decode_thres == FairByteConfig().low_thres
+    tracker = pipeline.new_tracker(frame_rate=25)
+    assert isinstance(tracker._make(), FairByteTracker) and tracker.config.frame_rate == 25
+
+
+def test_the_pipeline_tracks_with_the_tracker_the_card_was_validated_with(loaded):
+    recorded = {"tracker_type": "fairmot", "track_buffer": 45, "conf_thres": 0.3}
+    card = loaded.card.model_copy(update={"tracker": recorded})
+    pipeline = FramePipeline(LoadedModel(model=loaded.model, card=card))
+    # The reference tracker keeps detections above the card's detection threshold.
+    assert pipeline.tracker_config == TrackerConfig(conf_thres=0.5, track_buffer=45)
+    assert pipeline.decode_thres == 0.5
+    assert isinstance(pipeline.new_tracker()._make(), JDETracker)
+
+
+def test_a_named_tracker_overrides_the_cards(loaded):
+    pipeline = FramePipeline(loaded, tracker_config="fairmot")
     assert pipeline.tracker_config == TrackerConfig(conf_thres=0.5)
     assert pipeline.decode_thres == 0.5
-    tracker = pipeline.new_tracker(frame_rate=25)
-    assert isinstance(tracker._make(), JDETracker) and tracker.config.frame_rate == 25
 
 
-def test_fairbyte_in_the_pipeline_decodes_down_to_its_low_band(loaded):
-    pipeline = FramePipeline(loaded, tracker_config="fairbyte")
+def test_a_given_conf_thres_is_the_floor_of_what_fairbyte_sees(loaded):
+    pipeline = FramePipeline(loaded, tracker_config="fairbyte", conf_thres=0.3)
+    assert pipeline.decode_thres == 0.3
     assert pipeline.tracker_config == FairByteConfig()
-    assert pipeline.decode_thres == FairByteConfig().low_thres
-    assert isinstance(pipeline.new_tracker()._make(), FairByteTracker)
 
 
 def image_folder(tmp_path: Path) -> Path:
@@ -88,10 +104,11 @@ def test_the_container_pipeline_takes_its_tracker_from_fairmot_tracker(
     save_artifact(loaded.model, loaded.card, tmp_path / "model")
     monkeypatch.setenv("FAIRMOT_DEVICE", "cpu")
     monkeypatch.delenv("FAIRMOT_TRACKER", raising=False)
-    assert isinstance(load_pipeline(tmp_path / "model", batch_size=1).tracker_config, TrackerConfig)
-    monkeypatch.setenv("FAIRMOT_TRACKER", "fairbyte")
+    # Unset: the card's tracker, here (no tracker recorded) the default fairbyte.
+    assert load_pipeline(tmp_path / "model", batch_size=1).tracker_config == FairByteConfig()
+    monkeypatch.setenv("FAIRMOT_TRACKER", "fairmot")
     pipeline = load_pipeline(tmp_path / "model", batch_size=1)
-    assert pipeline.tracker_config == FairByteConfig()
+    assert pipeline.tracker_config == TrackerConfig(conf_thres=0.5)
     monkeypatch.setenv("FAIRMOT_TRACKER", "nonesuch")
     with pytest.raises(TrackerConfigError, match="unknown tracker 'nonesuch'"):
         load_pipeline(tmp_path / "model", batch_size=1)
