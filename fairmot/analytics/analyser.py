@@ -35,6 +35,16 @@ def foot_point(tlwh: Sequence[float] | np.ndarray) -> tuple[float, float]:
     return x + w / 2, y + h
 
 
+def feet_in_view(tlwh: Sequence[float] | np.ndarray, frame_size: tuple[int, int] | None) -> bool:
+    """Whether a box lies inside the frame at its sides and bottom, so its foot point is seen.
+    A box cut by the border is amodal: its bottom centre is the detector's guess at a body
+    partly outside the picture (None: frame size unknown, every foot point counts)."""
+    if frame_size is None:
+        return True
+    x, y, w, h = (float(v) for v in tlwh)
+    return x > 0 and x + w < frame_size[0] and y + h < frame_size[1]
+
+
 @dataclass(frozen=True)
 class FrameAnalytics:
     """What one frame added: crossings, zone entries and exits, and each track's current speed
@@ -63,16 +73,29 @@ class SceneAnalytics:
     """Analytics of one video or stream against one scene, at `fps` frames per second.
 
     `smooth_s` is the window positions are averaged over for distances and speeds; 0 takes the
-    foot points as they are (exact paths, e.g. a generator's ground truth).
+    foot points as they are (exact paths, e.g. a generator's ground truth). With `frame_size`
+    (width, height), speeds come from the foot points in view only (`feet_in_view`): at the
+    image border an amodal box's bottom centre wanders by metres on the ground plane, and a
+    walker entering or leaving read 16% slow or fast (bench/analytics.py). Distances and
+    trajectories keep every foot point.
     """
 
-    def __init__(self, scene: Scene, fps: float, *, smooth_s: float = SMOOTH_S) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        fps: float,
+        *,
+        frame_size: tuple[int, int] | None = None,
+        smooth_s: float = SMOOTH_S,
+    ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
-        self.scene, self.fps = scene, float(fps)
+        self.scene, self.fps, self.frame_size = scene, float(fps), frame_size
         self.lines = [LineCounter(line) for line in scene.lines]
         self.zones = [ZoneCounter(zone) for zone in scene.zones]
         self._paths: dict[int, list[tuple[int, float, float]]] = {}
+        # Per track, the frames of its path whose foot point is in view (speeds use these).
+        self._in_view: dict[int, list[bool]] = {}
         if smooth_s < 0:
             raise ValueError(f"smooth_s must be >= 0, got {smooth_s}")
         self._smooth = window_frames(smooth_s, self.fps)
@@ -87,6 +110,7 @@ class SceneAnalytics:
             foot, box_h = foot_point(tlwh), float(tlwh[3])
             seen.add(track_id)
             self._paths.setdefault(track_id, []).append((frame_id, *foot))
+            self._in_view.setdefault(track_id, []).append(feet_in_view(tlwh, self.frame_size))
             for line in self.lines:
                 event = line.update(track_id, frame_id, foot, box_h)
                 if event is not None:
@@ -122,9 +146,12 @@ class SceneAnalytics:
         between two trailing averages a speed window apart."""
         if self.scene.calibration is None:
             return None
-        path = self._paths[track_id]
+        path, in_view = self._paths[track_id], self._in_view[track_id]
+        if not in_view[-1]:
+            return None
         now = path[-1][0]
-        recent = path[-2 * (self._speed_window + self._smooth) :]
+        tail = -2 * (self._speed_window + self._smooth)
+        recent = [p for p, seen in zip(path[tail:], in_view[tail:], strict=True) if seen]
         current = [p[1:] for p in recent if p[0] > now - self._smooth]
         then = now - self._speed_window
         earlier = [p[1:] for p in recent if then - self._smooth < p[0] <= then]
@@ -149,12 +176,18 @@ class SceneAnalytics:
                 "distance_px": round(path_length(smooth(feet, w), stride=w), 2),
             }
             if self.scene.calibration is not None:
-                ground = smooth(self.scene.calibration.to_ground(feet), w)
-                distance = path_length(ground, stride=w)
-                seconds = (last - first) / self.fps
-                speeds = windowed_speeds(frames, ground, self.fps, self._speed_window)
+                to_ground = self.scene.calibration.to_ground
+                distance = path_length(smooth(to_ground(feet), w), stride=w)
                 entry["distance_m"] = round(distance, 3)
-                entry["mean_speed_mps"] = round(distance / seconds, 3) if seconds > 0 else 0.0
+                # Speeds from the foot points in view; all of them if none is.
+                seen = np.array(self._in_view[track_id])
+                seen = seen if seen.any() else np.ones_like(seen)
+                at, ground = frames[seen], smooth(to_ground(feet[seen]), w)
+                seconds = (at[-1] - at[0]) / self.fps
+                travelled = path_length(ground, stride=w)
+                speeds = windowed_speeds(at, ground, self.fps, self._speed_window)
+                entry["speed_frames"] = [int(at[0]), int(at[-1])]
+                entry["mean_speed_mps"] = round(travelled / seconds, 3) if seconds > 0 else 0.0
                 entry["max_speed_mps"] = round(float(speeds.max()), 3) if len(speeds) else 0.0
             entry["trajectory"] = [[int(f), round(x, 1), round(y, 1)] for f, x, y in path]
             stats[track_id] = entry
@@ -203,11 +236,17 @@ def totals(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def analyse_rows(
-    rows: np.ndarray, scene: Scene, fps: float, *, smooth_s: float = SMOOTH_S
+    rows: np.ndarray,
+    scene: Scene,
+    fps: float,
+    *,
+    frame_size: tuple[int, int] | None = None,
+    smooth_s: float = SMOOTH_S,
 ) -> SceneAnalytics:
-    """Analytics of MOT rows (frame, id, x, y, w, h, ...), any order, e.g. a tracks or gt file."""
+    """Analytics of MOT rows (frame, id, x, y, w, h, ...), any order, e.g. a tracks or gt file,
+    of frames `frame_size` (width, height) when known (see SceneAnalytics)."""
     rows = np.asarray(rows, dtype=np.float64)
-    analytics = SceneAnalytics(scene, fps, smooth_s=smooth_s)
+    analytics = SceneAnalytics(scene, fps, frame_size=frame_size, smooth_s=smooth_s)
     if rows.size == 0:
         return analytics
     rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]

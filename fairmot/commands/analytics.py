@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.smooth_s is not None and args.smooth_s < 0:
         return fail(f"--smooth-s must be >= 0, got {args.smooth_s:g}")
     smoothing = {} if args.smooth_s is None else {"smooth_s": args.smooth_s}
-    analytics = analyse_rows(rows, scene, fps, **smoothing)
+    # Speeds skip boxes cut by the frame's border, where the frame size is known (not guessed).
+    known = background is not None or sequence is not None
+    analytics = analyse_rows(rows, scene, fps, frame_size=size if known else None, **smoothing)
     report = analytics.report()
     write_analytics(args.out, report, size=size, background=background, overlay=analytics.overlay())
     summary = totals(report)

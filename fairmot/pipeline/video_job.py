@@ -244,7 +244,9 @@ def run_video_job(
                     writer.write(annotator.draw(frame, boxes, overlay))
                 writer_stage.seconds += time.perf_counter() - tick
 
-        analytics = _SceneJob(scene, video.fps) if scene is not None else None
+        analytics = (
+            _SceneJob(scene, video.fps, (video.width, video.height)) if scene is not None else None
+        )
         bar = tqdm(total=video.frame_count, unit="frame", desc=video.name, disable=not progress)
         finished = False
         if writer is not None:
@@ -316,10 +318,10 @@ def run_video_job(
 class _SceneJob:
     """A video's analytics: fed frame by frame, drawn live, written beside the tracks."""
 
-    def __init__(self, scene: Scene, fps: float) -> None:
+    def __init__(self, scene: Scene, fps: float, frame_size: tuple[int, int]) -> None:
         from fairmot.analytics import SceneAnalytics
 
-        self.analytics = SceneAnalytics(scene, fps)
+        self.analytics = SceneAnalytics(scene, fps, frame_size=frame_size)
         self.first_frame: np.ndarray | None = None
 
     def update(self, frame_id: int, frame: np.ndarray, tracks: list[Track]) -> SceneOverlay:

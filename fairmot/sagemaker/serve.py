@@ -219,7 +219,8 @@ def new_analytics(request: FrameRequest) -> Any:
         return None
     from fairmot.analytics import SceneAnalytics
 
-    return SceneAnalytics(request.scene, request.frame_rate)
+    first = request.frames[0]
+    return SceneAnalytics(request.scene, request.frame_rate, frame_size=(first.width, first.height))
 
 
 @dataclass

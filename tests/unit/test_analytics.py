@@ -230,6 +230,34 @@ def test_live_updates_report_events_zone_changes_and_speeds() -> None:
     assert frames[-1].to_json()["speeds_mps"] == {"3": pytest.approx(3.0, rel=0.02)}
 
 
+def test_speeds_skip_boxes_cut_by_the_frame_border_distances_keep_them() -> None:
+    """A walker leaving at the right edge at 0.5 px a frame (1.5 m/s): once its box is cut by
+    the border, the detector's amodal guess drifts its feet down 0.5 px a frame (0.05 m), as
+    fast as the walk; with the frame size, speeds come from the frames whose feet are in view."""
+    scene = parse_scene({"calibration": CALIBRATION})
+    size, frames = (110, 100), 120
+    boxes = []
+    for t in range(frames):
+        x = 60 + 0.5 * t
+        cut_for = sum(60 + 0.5 * k + 10 >= size[0] for k in range(t + 1))  # box 20 px wide
+        boxes.append(box_at(x, 50.0 + 0.5 * cut_for))
+    seen_frames = sum(b[0] + b[2] < size[0] for b in boxes)
+    assert frames // 2 < seen_frames < frames
+    reports = {}
+    for frame_size in (None, size):
+        analytics = SceneAnalytics(scene, FPS, frame_size=frame_size)
+        live = [analytics.update(t + 1, [(1, b)]) for t, b in enumerate(boxes)]
+        reports[frame_size] = analytics.report()["tracks"]["1"]
+        # Live speeds: none once the feet are cut off, when the frame size is known.
+        assert 1 in live[seen_frames - 1].speeds
+        assert (1 in live[-1].speeds) == (frame_size is None)
+    blind, seen = reports[None], reports[size]
+    assert seen["speed_frames"] == [1, seen_frames] and blind["speed_frames"] == [1, frames]
+    assert seen["mean_speed_mps"] == pytest.approx(1.5, rel=0.03)
+    assert blind["mean_speed_mps"] / 1.5 > 1.1  # the guessed feet's drift reads as speed
+    assert seen["distance_m"] == blind["distance_m"]  # every foot point, as the trajectory
+
+
 # -- against the generator's exact paths --------------------------------------------------------
 
 

@@ -24,6 +24,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 TRAIN_MINUTES_CAP = 50
 TRAIN_SEED = 1001  # as bench/quality.py
 TEST_SEED = 777_016  # held out: no training set anywhere uses it
+# A person who stood still over a track's span (true mean speed below STILL_MPS) has no
+# relative error to speak of: their tracked speed must read below STANDING_MPS instead, under
+# the slowest walker the generator makes (~0.4 m/s).
+STILL_MPS = 0.05
+STANDING_MPS = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,11 @@ def speeds(model: Path, tmp_path_factory: pytest.TempPathFactory) -> list[float]
                 assert abs(got - true) <= allowed, f"{seq.name} {name} {direction}: {got} vs {true}"
         distance += result["distance_m"][0]
         true_distance += result["distance_m"][1]
-        ratios.extend(got / true for _, _, got, true in result["speeds"])
+        for _, _, got, true in result["speeds"]:
+            if true < STILL_MPS:
+                assert got < STANDING_MPS, f"{seq.name}: a standing person reads {got} m/s"
+            else:
+                ratios.append(got / true)
     assert distance == pytest.approx(true_distance, rel=0.15)
     assert len(ratios) >= 6, "too few tracks followed one person for 2 s to judge speeds"
     within = sum(abs(r - 1) <= 0.15 for r in ratios)
@@ -87,13 +96,10 @@ def test_tracked_counts_distance_and_median_speed_match_the_truth(speeds: list[f
     assert abs(float(np.median(speeds)) - 1) <= 0.15, sorted(speeds)
 
 
-@pytest.mark.xfail(
-    strict=False,  # the count moves with the trained model; the median check above holds
-    reason="open (issue 16): the quick model, 13 of 14 tracks within 15%; a slow walker's "
-    "(0.44 m/s) box-bottom jitter of ~3 px still reads as 26% more speed",
-)
 def test_every_followed_track_has_its_true_mean_speed(speeds: list[float]) -> None:
     """The issue's rule: every track followed for two seconds or more, not only the median.
     Measured (bench/analytics.py, this test's recipe and seeds): 7 of 11 before path lengths
-    were summed a smoothing window apart and the synthetic boxes were amodal, 13 of 14 after."""
+    were summed a smoothing window apart and the synthetic boxes were amodal, 13 of 14 after,
+    11 of 11 (worst 0.851, a fast walker's sharp turn) once speeds skipped boxes cut by the
+    frame border and the model's card chose fairbyte."""
     assert all(abs(r - 1) <= 0.15 for r in speeds), sorted(round(r, 3) for r in speeds)

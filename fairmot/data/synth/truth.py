@@ -232,7 +232,7 @@ def compare_with_truth(
     frames_of = {int(k): int(n) for k, n in zip(ids, sizes, strict=True)}
     speeds = []
     for key, track in report["tracks"].items():
-        first, last = track["first_frame"], track["last_frame"]
+        first, last = track.get("speed_frames", (track["first_frame"], track["last_frame"]))
         counts = votes.get(int(key), {})
         if not counts or "mean_speed_mps" not in track:
             continue
