@@ -167,7 +167,8 @@ def load(
     onnxruntime. `device`: auto (CUDA if present), cpu, cuda, cuda:1... `tracker`: a tracker
     name (fairbyte, fairmot), YAML path or config (default: the one the model card was
     validated with, else fairbyte). `conf_thres`: detection threshold (default: the card's, else
-    0.4; fairbyte then also sees BYTE's low band below it, a given value is its floor). Raises fairmot.backends.BackendError or fairmot.model.ArtifactError.
+    0.4; fairbyte then also sees BYTE's low band below it, a given value is its floor).
+    Raises fairmot.backends.BackendError or fairmot.model.ArtifactError.
     """
     import fairmot
     from fairmot.backends import load_network
